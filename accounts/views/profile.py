@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts import services
+from accounts.forms import ApiTokenForm, ProfileForm
+from accounts.models import ApiToken, Membership
+from portal.forms import add_service_errors
+
+
+@login_required
+def profile(request):
+    """The user's own page: name, language, organizations and API tokens."""
+    user = request.user
+    profile_form = ProfileForm(instance=user)
+    token_form = ApiTokenForm()
+    new_key = None
+    status = 200
+    if request.method == "POST" and request.POST.get("action") == "profile":
+        profile_form = ProfileForm(request.POST, instance=user)
+        if profile_form.is_valid():
+            profile_form.save()
+            translation.activate(user.language)
+            messages.success(request, _("Profile saved."))
+            return redirect("profile")
+        status = 400
+    elif request.method == "POST" and request.POST.get("action") == "token":
+        token_form = ApiTokenForm(request.POST)
+        if token_form.is_valid():
+            try:
+                token, new_key = services.api_token_create(user=user, name=token_form.cleaned_data["name"])
+            except ValidationError as error:
+                add_service_errors(token_form, error)
+                status = 400
+            else:
+                token_form = ApiTokenForm()
+                # Shown on this response only; never stored in clear, never shown again.
+                messages.success(
+                    request,
+                    _("Token “%(name)s” created. Copy it now: it will not be shown again.") % {"name": token.name},
+                )
+        else:
+            status = 400
+    context = {
+        "profile_form": profile_form,
+        "token_form": token_form,
+        "new_key": new_key,
+        "tokens": ApiToken.objects.filter(user=user),
+        "memberships": Membership.objects.filter(user=user).select_related("organization"),
+    }
+    response = render(request, "accounts/profile.html", context, status=status)
+    if new_key:
+        response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def token_revoke(request, pk):
+    token = get_object_or_404(ApiToken, pk=pk, user=request.user)
+    services.api_token_revoke(token=token, by=request.user)
+    messages.success(
+        request, _("Token “%(name)s” revoked; scripts using it are refused from now on.") % {"name": token.name}
+    )
+    return redirect("profile")
+
+
+@require_POST
+def language_switch(request):
+    """Switch the interface language; signed-in users keep it in their profile."""
+    language = request.POST.get("language", "")
+    next_url = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, require_https=request.is_secure()):
+        next_url = "/"
+    response = redirect(next_url)
+    if language in dict(settings.LANGUAGES):
+        if request.user.is_authenticated:
+            request.user.language = language
+            request.user.save(update_fields=["language"])
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME, language, samesite="Lax", secure=request.is_secure(), httponly=True
+        )
+    return response

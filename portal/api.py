@@ -1,0 +1,49 @@
+"""API conventions shared by every app: one error format, one pagination."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, pagination
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class Pagination(pagination.PageNumberPagination):
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+def _as_field_errors(detail) -> dict:
+    if isinstance(detail, dict):
+        return {
+            field: _as_field_errors(value) if isinstance(value, dict) else _messages(value)
+            for field, value in detail.items()
+        }
+    return {"non_field_errors": _messages(detail)}
+
+
+def _messages(value) -> list[str]:
+    if isinstance(value, list | tuple):
+        return [str(item) for item in value]
+    return [str(value)]
+
+
+def exception_handler(exc, context):
+    """Answer every error as ``{"detail": ..., "errors": {field: [messages]}}``.
+
+    Services raise Django's ValidationError keyed by model field; it is turned
+    into a 400 here so that no view has to translate it.
+    """
+    if isinstance(exc, DjangoValidationError):
+        detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
+        exc = exceptions.ValidationError(detail)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        errors = _as_field_errors(exc.detail)
+        response.data = {"detail": _("Invalid input: see errors."), "errors": errors}
+    else:
+        detail = response.data.get("detail", "") if isinstance(response.data, dict) else response.data
+        response.data = {"detail": str(detail), "errors": {}}
+    return response

@@ -1,0 +1,66 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from accounts.forms import QueuedPasswordResetForm, SignInForm
+from accounts.views import invitations, members, organizations, profile
+from portal import health
+
+auth_patterns = [
+    path(
+        "login/",
+        auth_views.LoginView.as_view(authentication_form=SignInForm, redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("password/change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path(
+        "password/reset/",
+        auth_views.PasswordResetView.as_view(form_class=QueuedPasswordResetForm),
+        name="password_reset",
+    ),
+    path("password/reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path(
+        "password/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path("password/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+    path("profile/", profile.profile, name="profile"),
+    path("tokens/<int:pk>/revoke/", profile.token_revoke, name="token-revoke"),
+]
+
+organization_patterns = [
+    path("", organizations.DashboardView.as_view(), name="organization-dashboard"),
+    path("settings/", organizations.OrganizationSettingsView.as_view(), name="organization-settings"),
+    path("members/", members.MembersView.as_view(), name="organization-members"),
+    path("members/<int:pk>/role/", members.MembershipRoleView.as_view(), name="membership-role"),
+    path("members/<int:pk>/remove/", members.MembershipRemoveView.as_view(), name="membership-remove"),
+    path("invitations/<int:pk>/revoke/", members.InvitationRevokeView.as_view(), name="invitation-revoke"),
+]
+
+urlpatterns = [
+    path("", organizations.home, name="home"),
+    path("accounts/", include(auth_patterns)),
+    path("o/<slug:org>/", include(organization_patterns)),
+    path(
+        "engineering/organizations/",
+        organizations.EngineeringOrganizationsView.as_view(),
+        name="engineering-organizations",
+    ),
+    path(
+        "engineering/organizations/new/",
+        organizations.OrganizationCreateView.as_view(),
+        name="organization-create",
+    ),
+    path("invitations/<str:token>/", invitations.InvitationAcceptView.as_view(), name="invitation-accept"),
+    path("language/", profile.language_switch, name="language-switch"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("api/v1/", include("accounts.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("admin/", admin.site.urls),
+]
