@@ -6,12 +6,19 @@ from datetime import timedelta
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from accounts.models import ApiToken
 
 # Writing last_used_at on every request would turn each API read into a write.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def lockout_username(request, credentials) -> str | None:
+    """Key sign-in lockouts on the e-mail as typed, case-insensitively, so "A@x" and "a@x" share a count."""
+    username = (credentials or {}).get("username") or (request.POST.get("username") if request else None)
+    return username.strip().lower() if username else None
 
 
 class ApiTokenAuthentication(authentication.BaseAuthentication):
@@ -47,3 +54,17 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request) -> str:
         return 'Bearer realm="api"'
+
+
+class ApiTokenScheme(OpenApiAuthenticationExtension):
+    """Describe token authentication in the OpenAPI schema."""
+
+    target_class = "accounts.authentication.ApiTokenAuthentication"
+    name = "apiToken"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A personal API token from your profile page: `Authorization: Bearer pt_…`.",
+        }

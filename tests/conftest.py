@@ -46,6 +46,8 @@ def _eager_celery(settings):
 @pytest.fixture(autouse=True)
 def _test_settings(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    # Argon2 is deliberately slow; tests/accounts/test_sign_in.py checks the real setting.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Pages render without collectstatic's manifest; production keeps it.
     settings.STORAGES = {
         **settings.STORAGES,

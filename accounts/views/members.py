@@ -91,9 +91,9 @@ class MembershipRemoveView(OrganizationMixin, View):
 
 
 class InvitationRevokeView(OrganizationMixin, View):
-    manager_required = True
-
     def post(self, request, org, pk):
+        # Look up first, so a foreign invitation is a 404 for everyone; the
+        # service then answers 403 to members.
         invitation = get_object_or_404(Invitation.objects.in_organization(self.organization), pk=pk)
         try:
             services.invitation_revoke(invitation=invitation, by=request.user)
