@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import pytest
 import time_machine
@@ -34,7 +34,7 @@ def invite(personas, django_capture_on_commit_callbacks):
 
 
 def test_invitation_email_names_the_organization_and_carries_the_link(personas, invite, mailoutbox):
-    invitation, path = invite()
+    _invitation, path = invite()
     message = mailoutbox[-1]
     assert message.to == ["newcomer@example.com"]
     assert "Maison Lumière" in message.subject

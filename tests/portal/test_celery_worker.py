@@ -55,7 +55,8 @@ def test_tasks_are_acked_late_with_json_only_and_time_limits():
     for name, task in app.tasks.items():
         if name.startswith("celery."):
             continue
-        assert task.soft_time_limit and task.time_limit, f"{name} needs soft and hard time limits"
+        assert task.soft_time_limit, f"{name} needs a soft time limit"
+        assert task.time_limit, f"{name} needs a hard time limit"
         assert task.soft_time_limit < task.time_limit
 
 
