@@ -80,6 +80,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "accounts.middleware.UserLanguageMiddleware",
+    "accounts.middleware.OrganizationTimezoneMiddleware",
     # Axes last, so it sees the final authentication result.
     "axes.middleware.AxesMiddleware",
 ]

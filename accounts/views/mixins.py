@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from accounts.models import Organization
 
@@ -27,6 +28,8 @@ class OrganizationMixin(LoginRequiredMixin):
         if self.manager_required and not self.can_manage:
             raise PermissionDenied
         request.organization = self.organization
+        # Times on an organization's pages read in its own time zone (air times above all).
+        timezone.activate(self.organization.timezone)
         request.session[LAST_ORGANIZATION_SESSION_KEY] = self.organization.slug
         return super().dispatch(request, *args, **kwargs)
 

@@ -15,6 +15,8 @@ from accounts.forms import ApiTokenForm, ProfileForm
 from accounts.models import ApiToken, Membership
 from portal.forms import add_service_errors
 
+NEW_TOKEN_SESSION_KEY = "primetime.new_api_token"
+
 
 @login_required
 def profile(request):
@@ -36,19 +38,21 @@ def profile(request):
         token_form = ApiTokenForm(request.POST)
         if token_form.is_valid():
             try:
-                token, new_key = services.api_token_create(user=user, name=token_form.cleaned_data["name"])
+                token, raw_key = services.api_token_create(user=user, name=token_form.cleaned_data["name"])
             except ValidationError as error:
                 add_service_errors(token_form, error)
-                status = 400
             else:
-                token_form = ApiTokenForm()
-                # Shown on this response only; never stored in clear, never shown again.
+                # Post/redirect/get, so a reload cannot create a second token;
+                # the key rides in the server-side session until shown once.
+                request.session[NEW_TOKEN_SESSION_KEY] = raw_key
                 messages.success(
                     request,
                     _("Token “%(name)s” created. Copy it now: it will not be shown again.") % {"name": token.name},
                 )
-        else:
-            status = 400
+                return redirect("profile")
+        status = 400
+    else:
+        new_key = request.session.pop(NEW_TOKEN_SESSION_KEY, None)
     context = {
         "profile_form": profile_form,
         "token_form": token_form,
