@@ -15,7 +15,7 @@ from accounts.forms import ApiTokenForm, ProfileForm
 from accounts.models import ApiToken, Membership
 from portal.forms import add_service_errors
 
-NEW_TOKEN_SESSION_KEY = "primetime.new_api_token"
+NEW_TOKEN_SESSION_KEY = "primetime.new_api_token"  # noqa: S105 - a session key name
 
 
 @login_required
