@@ -73,7 +73,7 @@ class InvitationSignUpForm(forms.Form):
     full_name = forms.CharField(label=_("Full name"), max_length=150)
     password1 = forms.CharField(label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
     password2 = forms.CharField(
-        label=_("Password again"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+        label=_("Confirm password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
     )
 
     def __init__(self, *args, email: str, **kwargs):

@@ -110,7 +110,7 @@ def invitation_create(*, organization: Organization, email: str, role: str, by: 
             context={
                 "organization": organization,
                 "invited_by": by,
-                "role": invitation.get_role_display(),
+                "role": invitation.get_role_display().lower(),
                 "url": invitation_url(invitation),
                 "expires_at": invitation.expires_at,
             },
@@ -122,7 +122,9 @@ def invitation_revoke(*, invitation: Invitation, by: User) -> None:
     if not invitation.organization.is_manageable_by(by):
         raise PermissionDenied(_("Only owners can revoke invitations."))
     if not invitation.is_pending():
-        raise ValidationError(_("This invitation is already %(state)s.") % {"state": invitation.get_state_display()})
+        raise ValidationError(
+            _("This invitation is already %(state)s.") % {"state": invitation.get_state_display().lower()}
+        )
     Invitation.objects.filter(pk=invitation.pk, revoked_at=None, accepted_at=None).update(revoked_at=timezone.now())
 
 

@@ -44,6 +44,14 @@ def _eager_celery(settings):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache():
+    # API throttling and sign-in lockouts count in the cache; each test starts at zero.
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _test_settings(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     # Argon2 is deliberately slow; tests/accounts/test_sign_in.py checks the real setting.

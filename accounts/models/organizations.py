@@ -20,7 +20,7 @@ class Organization(models.Model):
 
     name = models.CharField(_("name"), max_length=120)
     slug = models.SlugField(
-        _("slug"), max_length=60, unique=True, help_text=_("Used in addresses, e.g. /o/<slug>/. Cannot change.")
+        _("slug"), max_length=60, unique=True, help_text=_("Used in addresses, e.g. /o/maison-lumiere/. Cannot change.")
     )
     timezone = models.CharField(_("time zone"), max_length=64, default="Europe/Paris", validators=[validate_timezone])
     contact_email = models.EmailField(_("contact e-mail"), help_text=_("Where the provider reaches the client."))

@@ -105,7 +105,7 @@ class OrganizationCreateView(EngineerRequiredMixin, FormView):
         if data.get("owner_email"):
             messages.success(
                 self.request,
-                _("%(name)s created; an invitation went to %(email)s.")
+                _("%(name)s created; we sent an invitation to %(email)s.")
                 % {"name": organization.name, "email": data["owner_email"]},
             )
         else:

@@ -61,7 +61,7 @@ def test_engineer_onboards_a_client(personas, page, screenshot):
     page.get_by_label("First owner's e-mail").fill("cto@fromagerie.example")
     page.get_by_role("button", name="Create the organization").click()
     expect(page.get_by_role("heading", name="Fromagerie Numérique")).to_be_visible()
-    expect(page.get_by_role("status")).to_contain_text("an invitation went to cto@fromagerie.example")
+    expect(page.get_by_role("status")).to_contain_text("we sent an invitation to cto@fromagerie.example")
 
 
 def test_profile_creates_a_token_shown_once(personas, page, screenshot):
