@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
-from rest_framework import exceptions, pagination
+from rest_framework import exceptions, pagination, status
+from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from portal.exceptions import Conflict
 
 
 class Pagination(pagination.PageNumberPagination):
@@ -34,6 +37,8 @@ def exception_handler(exc, context):
     Services raise Django's ValidationError keyed by model field; it is turned
     into a 400 here so that no view has to translate it.
     """
+    if isinstance(exc, Conflict):
+        return Response({"detail": exc.message, "errors": {}, **exc.extra}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
         exc = exceptions.ValidationError(detail)

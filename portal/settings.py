@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "axes",
     "portal",
     "accounts",
+    "stacks",
     "events",
     "notifications",
 ]
@@ -164,6 +165,8 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
 
 INVITATION_MAX_AGE = timedelta(days=env.int("INVITATION_MAX_AGE_DAYS", default=7))
+# Traffic stays high after air end: the clock completes an event this long after.
+EVENT_TAIL = timedelta(hours=env.int("EVENT_TAIL_HOURS", default=3))
 
 # --- Internationalization ---------------------------------------------------
 
@@ -284,6 +287,7 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "purge-ended-invitations": {"task": "accounts.purge_ended_invitations", "schedule": 60 * 60 * 24},
+    "advance-events-by-clock": {"task": "events.advance_by_clock", "schedule": 60},
 }
 
 # --- Logging ----------------------------------------------------------------

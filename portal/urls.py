@@ -5,7 +5,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.forms import QueuedPasswordResetForm, SignInForm
 from accounts.views import invitations, members, organizations, profile
+from events.views import calendar, forecast_settings, queue
+from events.views import events as event_views
 from portal import health
+from stacks import views as stack_views
 
 auth_patterns = [
     path(
@@ -39,6 +42,16 @@ organization_patterns = [
     path("members/<int:pk>/role/", members.MembershipRoleView.as_view(), name="membership-role"),
     path("members/<int:pk>/remove/", members.MembershipRemoveView.as_view(), name="membership-remove"),
     path("invitations/<int:pk>/revoke/", members.InvitationRevokeView.as_view(), name="invitation-revoke"),
+    path("events/", event_views.EventListView.as_view(), name="event-list"),
+    path("events/new/", event_views.EventCreateView.as_view(), name="event-create"),
+    path("events/<int:pk>/", event_views.EventDetailView.as_view(), name="event-detail"),
+    path("events/<int:pk>/edit/", event_views.EventUpdateView.as_view(), name="event-update"),
+    path("events/<int:pk>/assign/", event_views.EventAssignView.as_view(), name="event-assign"),
+    path("events/<int:pk>/<slug:name>/", event_views.EventTransitionView.as_view(), name="event-transition"),
+    path("stacks/", stack_views.StackListView.as_view(), name="stack-list"),
+    path("stacks/new/", stack_views.StackFormView.as_view(), name="stack-create"),
+    path("stacks/<int:pk>/", stack_views.StackFormView.as_view(), name="stack-update"),
+    path("forecast/", forecast_settings.ForecastSettingsView.as_view(), name="forecast-settings"),
 ]
 
 urlpatterns = [
@@ -55,11 +68,13 @@ urlpatterns = [
         organizations.OrganizationCreateView.as_view(),
         name="organization-create",
     ),
+    path("engineering/queue/", queue.QueueView.as_view(), name="engineering-queue"),
+    path("calendar/<str:token>/air-windows.ics", calendar.calendar_feed, name="calendar-feed"),
     path("invitations/<str:token>/", invitations.InvitationAcceptView.as_view(), name="invitation-accept"),
     path("language/", profile.language_switch, name="language-switch"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
-    path("api/v1/", include("accounts.api.urls")),
+    path("api/v1/", include(("portal.api_urls", "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", admin.site.urls),

@@ -14,6 +14,8 @@ from datetime import timedelta
 from django.utils import timezone
 
 from accounts.models import ApiToken, Invitation, Membership, Organization
+from events.models import MediaEvent
+from stacks.models import Stack
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class OrganizationPage:
     method: str = "get"
     make_object: Callable[[Organization], object] | None = None
     data: dict = field(default_factory=dict)
+    extra_kwargs: dict = field(default_factory=dict)
 
 
 def _foreign_membership(organization: Organization) -> Membership:
@@ -52,6 +55,43 @@ def _foreign_invitation(organization: Organization) -> Invitation:
         role=Membership.Role.MEMBER,
         expires_at=timezone.now() + timedelta(days=7),
     )
+
+
+def make_stack(organization: Organization, name: str = "Website") -> Stack:
+    return Stack.objects.create(
+        organization=organization,
+        name=name,
+        landing_url=f"https://www.{organization.slug}.example/",
+        normal_peak_rps=40,
+    )
+
+
+def make_event(organization: Organization, *, days_ahead: int = 10, **fields) -> MediaEvent:
+    stack = fields.pop("stack", None) or organization.stacks.first() or make_stack(organization)
+    air_start = timezone.now() + timedelta(days=days_ahead)
+    values = {
+        "title": f"Segment of {organization.name}",
+        "air_start": air_start,
+        "air_end": air_start + timedelta(minutes=12),
+        "expected_audience": 2_000_000,
+        "status": MediaEvent.Status.SUBMITTED,
+        "landing_urls": [stack.landing_url],
+        **fields,
+    }
+    return MediaEvent.objects.create(organization=organization, stack=stack, **values)
+
+
+def _event_payload(organization: Organization) -> dict:
+    stack = organization.stacks.first() or make_stack(organization)
+    start = timezone.now() + timedelta(days=20)
+    return {
+        "organization": organization.slug,
+        "stack": stack.pk,
+        "title": "Intrusion",
+        "air_start": start.isoformat(),
+        "air_end": (start + timedelta(minutes=10)).isoformat(),
+        "expected_audience": 1000,
+    }
 
 
 API_RESOURCES = [
@@ -80,6 +120,28 @@ API_RESOURCES = [
     ),
 ]
 
+API_RESOURCES += [
+    ApiResource(
+        basename="stack",
+        make_foreign=make_stack,
+        lookup=lambda stack: str(stack.pk),
+        create_payload=lambda organization: {
+            "organization": organization.slug,
+            "name": "Intruder",
+            "landing_url": "https://intruder.example/",
+        },
+        update_payload={"name": "Taken over"},
+    ),
+    ApiResource(
+        basename="event",
+        make_foreign=make_event,
+        lookup=lambda event: str(event.pk),
+        create_payload=_event_payload,
+        update_payload={"title": "Taken over"},
+        deletable=False,
+    ),
+]
+
 # API resources that belong to a user rather than an organization, checked by
 # their own tests (tests/api/test_tokens.py): another user's token is a 404.
 USER_OWNED_API = {"token": ApiToken}
@@ -97,4 +159,21 @@ ORGANIZATION_PAGES = [
     OrganizationPage("membership-role", method="post", make_object=_foreign_membership, data={"role": "owner"}),
     OrganizationPage("membership-remove", method="post", make_object=_foreign_membership),
     OrganizationPage("invitation-revoke", method="post", make_object=_foreign_invitation),
+    OrganizationPage("event-list"),
+    OrganizationPage("event-create"),
+    OrganizationPage("event-create", method="post", data={"event-title": "Intrusion"}),
+    OrganizationPage("event-detail", make_object=make_event),
+    OrganizationPage("event-update", make_object=make_event),
+    OrganizationPage("event-update", method="post", make_object=make_event, data={"event-title": "Taken over"}),
+    OrganizationPage("event-assign", method="post", make_object=make_event),
+    OrganizationPage(
+        "event-transition", method="post", make_object=make_event, data={"reason": "x"}, extra_kwargs={"name": "cancel"}
+    ),
+    OrganizationPage("stack-list"),
+    OrganizationPage("stack-create"),
+    OrganizationPage("stack-create", method="post", data={"name": "Intruder", "landing_url": "https://x.example/"}),
+    OrganizationPage("stack-update", make_object=make_stack),
+    OrganizationPage("stack-update", method="post", make_object=make_stack, data={"name": "Taken over"}),
+    OrganizationPage("forecast-settings"),
+    OrganizationPage("forecast-settings", method="post", data={"visit_rate": "0.5"}),
 ]

@@ -44,6 +44,12 @@ class Organization(models.Model):
         membership = self.memberships.filter(user=user).only("role").first()
         return membership.role if membership else None
 
+    def is_accessible_by(self, user) -> bool:
+        """Tell whether the user works with this organization: a member, an owner or an engineer."""
+        if not user.is_authenticated:
+            return False
+        return user.is_engineer or self.role_of(user) is not None
+
     def is_manageable_by(self, user) -> bool:
         """Tell whether the user may invite, change roles and edit this organization."""
         if not user.is_authenticated:

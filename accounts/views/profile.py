@@ -6,7 +6,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -14,6 +13,7 @@ from accounts import services
 from accounts.forms import ApiTokenForm, ProfileForm
 from accounts.models import ApiToken, Membership
 from portal.forms import add_service_errors
+from portal.http import safe_next_url
 
 NEW_TOKEN_SESSION_KEY = "primetime.new_api_token"  # noqa: S105 - a session key name
 
@@ -81,10 +81,7 @@ def token_revoke(request, pk):
 def language_switch(request):
     """Switch the interface language; signed-in users keep it in their profile."""
     language = request.POST.get("language", "")
-    next_url = request.POST.get("next") or "/"
-    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, require_https=request.is_secure()):
-        next_url = "/"
-    response = redirect(next_url)
+    response = redirect(safe_next_url(request, "/"))
     if language in dict(settings.LANGUAGES):
         if request.user.is_authenticated:
             request.user.language = language

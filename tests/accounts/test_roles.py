@@ -25,7 +25,7 @@ def test_member_cannot_invite_from_the_page(personas):
 
 def test_member_cannot_invite_through_the_api(personas):
     response = api_client_for(personas.member).post(
-        reverse("invitation-list"),
+        reverse("api:invitation-list"),
         {"organization": personas.organization.slug, "email": "new@example.com", "role": "member"},
         format="json",
     )
@@ -49,7 +49,7 @@ def test_member_cannot_change_roles(personas):
     assert target.role == Membership.Role.MEMBER
 
     api = api_client_for(personas.member)
-    assert api.patch(reverse("membership-detail", args=[target.pk]), {"role": "owner"}).status_code == 403
+    assert api.patch(reverse("api:membership-detail", args=[target.pk]), {"role": "owner"}).status_code == 403
     target.refresh_from_db()
     assert target.role == Membership.Role.MEMBER
 
@@ -67,7 +67,7 @@ def test_member_cannot_edit_the_organization(personas):
     response = client_for(personas.member).get(reverse("organization-settings", args=[personas.organization.slug]))
     assert response.status_code == 403
     api = api_client_for(personas.member)
-    response = api.patch(reverse("organization-detail", args=[personas.organization.slug]), {"name": "Renamed"})
+    response = api.patch(reverse("api:organization-detail", args=[personas.organization.slug]), {"name": "Renamed"})
     assert response.status_code == 403
     personas.organization.refresh_from_db()
     assert personas.organization.name == "Maison Lumière"
@@ -93,7 +93,7 @@ def test_last_owner_cannot_step_down(personas):
     assert owner.role == Membership.Role.OWNER
 
     api_response = api_client_for(personas.owner).patch(
-        reverse("membership-detail", args=[owner.pk]), {"role": "member"}
+        reverse("api:membership-detail", args=[owner.pk]), {"role": "member"}
     )
     assert api_response.status_code == 400
     assert "role" in api_response.json()["errors"]
@@ -107,7 +107,7 @@ def test_last_owner_cannot_be_removed_or_leave(personas):
     assert Membership.objects.filter(pk=owner.pk).exists()
 
     engineer_api = api_client_for(personas.engineer)
-    response = engineer_api.delete(reverse("membership-detail", args=[owner.pk]))
+    response = engineer_api.delete(reverse("api:membership-detail", args=[owner.pk]))
     assert response.status_code == 400
     assert "last owner" in response.json()["errors"]["non_field_errors"][0]
     assert Membership.objects.filter(pk=owner.pk).exists()
@@ -135,7 +135,7 @@ def test_member_can_leave(personas):
 
 def test_owner_removes_a_member(personas):
     membership = _membership(personas, personas.member)
-    response = api_client_for(personas.owner).delete(reverse("membership-detail", args=[membership.pk]))
+    response = api_client_for(personas.owner).delete(reverse("api:membership-detail", args=[membership.pk]))
     assert response.status_code == 204
     assert not Membership.objects.filter(pk=membership.pk).exists()
 
@@ -166,7 +166,7 @@ def test_clients_cannot_create_organizations(personas, persona):
     client = client_for(personas.by_name(persona))
     assert client.get(reverse("organization-create")).status_code == 403
     response = api_client_for(personas.by_name(persona)).post(
-        reverse("organization-list"), {"name": "Mine", "contact_email": "a@example.com"}
+        reverse("api:organization-list"), {"name": "Mine", "contact_email": "a@example.com"}
     )
     assert response.status_code == 403
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from accounts.api.urls import router
 from accounts.models import Invitation, Membership, Organization
+from events.models import ForecastProfile, MediaEvent
+from portal.api_urls import router
+from stacks.models import Stack
 from tests.conftest import api_client_for, client_for
 from tests.tenancy_matrix import API_RESOURCES, ORGANIZATION_PAGES, USER_OWNED_API
 
@@ -19,6 +21,9 @@ def _snapshot() -> tuple:
         list(Organization.objects.order_by("pk").values_list("pk", "name", "timezone", "contact_email")),
         list(Membership.objects.order_by("pk").values_list("pk", "organization_id", "user_id", "role")),
         list(Invitation.objects.order_by("pk").values_list("pk", "organization_id", "email", "revoked_at")),
+        list(Stack.objects.order_by("pk").values_list("pk", "organization_id", "name")),
+        list(MediaEvent.objects.order_by("pk").values_list("pk", "organization_id", "title", "status", "assignee_id")),
+        list(ForecastProfile.objects.order_by("pk").values_list("pk", "organization_id", "visit_rate")),
     )
 
 
@@ -27,8 +32,8 @@ def _snapshot() -> tuple:
 def test_api_hides_and_protects_other_organizations_objects(personas, attacker, resource):
     foreign = resource.make_foreign(personas.other_organization)
     client = api_client_for(personas.by_name(attacker))
-    detail = reverse(f"{resource.basename}-detail", args=[resource.lookup(foreign)])
-    listing = reverse(f"{resource.basename}-list")
+    detail = reverse(f"api:{resource.basename}-detail", args=[resource.lookup(foreign)])
+    listing = reverse(f"api:{resource.basename}-list")
     before = _snapshot()
 
     assert client.get(detail).status_code == 404
@@ -52,9 +57,9 @@ def test_api_serves_own_organizations_objects(personas, resource):
     """The control of the matrix: the same calls work inside one's own organization."""
     own = resource.make_foreign(personas.organization)
     client = api_client_for(personas.owner)
-    detail = reverse(f"{resource.basename}-detail", args=[resource.lookup(own)])
+    detail = reverse(f"api:{resource.basename}-detail", args=[resource.lookup(own)])
     assert client.get(detail).status_code == 200
-    listed = client.get(reverse(f"{resource.basename}-list"), {"page_size": 200}).json()["results"]
+    listed = client.get(reverse(f"api:{resource.basename}-list"), {"page_size": 200}).json()["results"]
     assert str(resource.lookup(own)) in {str(row.get("id", row.get("slug"))) for row in listed}
 
 
@@ -62,18 +67,20 @@ def test_api_serves_own_organizations_objects(personas, resource):
 def test_engineer_sees_every_organizations_objects(personas, resource):
     foreign = resource.make_foreign(personas.other_organization)
     client = api_client_for(personas.engineer)
-    assert client.get(reverse(f"{resource.basename}-detail", args=[resource.lookup(foreign)])).status_code == 200
+    assert client.get(reverse(f"api:{resource.basename}-detail", args=[resource.lookup(foreign)])).status_code == 200
 
 
 @pytest.mark.parametrize("resource", API_RESOURCES, ids=lambda resource: resource.basename)
 def test_anonymous_gets_nothing_from_the_api(personas, resource):
     client = api_client_for(None)
-    assert client.get(reverse(f"{resource.basename}-list")).status_code == 401
+    assert client.get(reverse(f"api:{resource.basename}-list")).status_code == 401
 
 
 def _page_url(page, slug: str, obj) -> str:
-    args = [slug] if obj is None else [slug, obj.pk]
-    return reverse(page.url_name, args=args)
+    kwargs = {"org": slug, **page.extra_kwargs}
+    if obj is not None:
+        kwargs["pk"] = obj.pk
+    return reverse(page.url_name, kwargs=kwargs)
 
 
 @pytest.mark.parametrize("attacker", ATTACKERS)
@@ -102,7 +109,7 @@ def test_anonymous_is_sent_to_sign_in(personas, page):
 
 def test_engineer_opens_any_organizations_pages(personas):
     client = client_for(personas.engineer)
-    for name in ("organization-dashboard", "organization-members", "organization-settings"):
+    for name in ("organization-dashboard", "organization-members", "organization-settings", "event-list", "stack-list"):
         assert client.get(reverse(name, args=[personas.other_organization.slug])).status_code == 200
 
 

@@ -71,7 +71,7 @@ def test_bad_input_names_the_field(personas, persona, method, url_name, args, pa
     args = [str(Membership.objects.get(user=personas.member).pk) if arg == "MEMBER" else arg for arg in args]
     before = _snapshot()
     response = getattr(api_client_for(personas.by_name(persona)), method)(
-        reverse(url_name, args=args), payload, format="json"
+        reverse(f"api:{url_name}", args=args), payload, format="json"
     )
     assert response.status_code == 400, response.content
     body = response.json()
@@ -83,19 +83,19 @@ def test_bad_input_names_the_field(personas, persona, method, url_name, args, pa
 
 def test_malformed_json_is_a_400_with_the_error_format(personas):
     client = api_client_for(personas.owner)
-    response = client.generic("POST", reverse("invitation-list"), "{not json", content_type="application/json")
+    response = client.generic("POST", reverse("api:invitation-list"), "{not json", content_type="application/json")
     assert response.status_code == 400
     assert "JSON" in response.json()["detail"]
 
 
 def test_unknown_object_is_a_404_with_the_error_format(personas):
-    response = api_client_for(personas.owner).get(reverse("organization-detail", args=["no-such-org"]))
+    response = api_client_for(personas.owner).get(reverse("api:organization-detail", args=["no-such-org"]))
     assert response.status_code == 404
     assert response.json() == {"detail": "No Organization matches the given query.", "errors": {}}
 
 
 def test_me_shows_the_user_and_their_roles(personas):
-    body = api_client_for(personas.owner).get(reverse("me")).json()
+    body = api_client_for(personas.owner).get(reverse("api:me")).json()
     assert body["email"] == "owner@lumiere.example"
     assert body["is_engineer"] is False
     assert body["memberships"] == [
@@ -105,11 +105,11 @@ def test_me_shows_the_user_and_their_roles(personas):
 
 def test_lists_are_paginated_and_filterable(personas):
     client = api_client_for(personas.engineer)
-    page = client.get(reverse("organization-list"), {"page_size": 1}).json()
+    page = client.get(reverse("api:organization-list"), {"page_size": 1}).json()
     assert page["count"] == 2
     assert len(page["results"]) == 1
     assert page["next"]
-    members = client.get(reverse("membership-list"), {"organization": "maison-lumiere", "role": "owner"}).json()
+    members = client.get(reverse("api:membership-list"), {"organization": "maison-lumiere", "role": "owner"}).json()
     assert [row["email"] for row in members["results"]] == ["owner@lumiere.example"]
-    searched = client.get(reverse("organization-list"), {"search": "vélo"}).json()
+    searched = client.get(reverse("api:organization-list"), {"search": "vélo"}).json()
     assert [row["slug"] for row in searched["results"]] == ["velo-vert"]

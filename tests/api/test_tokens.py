@@ -27,7 +27,7 @@ def test_token_created_on_the_profile_page_is_shown_once_and_works(personas):
     # Never again.
     assert raw_key not in client.get(reverse("profile")).content.decode()
 
-    me = _bearer(raw_key).get(reverse("me"))
+    me = _bearer(raw_key).get(reverse("api:me"))
     assert me.status_code == 200
     assert me.json()["email"] == personas.member.email
     assert ApiToken.objects.get(name="Deploy script").last_used_at is not None
@@ -44,7 +44,7 @@ def test_revoked_token_is_refused(personas):
     token, raw_key = services.api_token_create(user=personas.member, name="CI")
     response = client_for(personas.member).post(reverse("token-revoke", args=[token.pk]))
     assert response.status_code == 302
-    refused = _bearer(raw_key).get(reverse("me"))
+    refused = _bearer(raw_key).get(reverse("api:me"))
     assert refused.status_code == 401
     assert refused.json()["detail"] == "This token has been revoked."
     assert refused["WWW-Authenticate"].startswith("Bearer")
@@ -54,29 +54,29 @@ def test_garbage_token_is_refused(db):
     for header in ("Bearer nope", "Bearer pt_0000_wrong", "Bearer a b", "Token pt_"):
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=header)
-        assert client.get(reverse("me")).status_code == 401, header
+        assert client.get(reverse("api:me")).status_code == 401, header
 
 
 def test_token_sees_only_its_users_organizations(personas):
     _token, raw_key = services.api_token_create(user=personas.outsider, name="CI")
-    slugs = [row["slug"] for row in _bearer(raw_key).get(reverse("organization-list")).json()["results"]]
+    slugs = [row["slug"] for row in _bearer(raw_key).get(reverse("api:organization-list")).json()["results"]]
     assert slugs == ["velo-vert"]
 
 
 def test_api_creates_lists_and_revokes_tokens(personas):
     client = api_client_for(personas.owner)
-    created = client.post(reverse("token-list"), {"name": "Grafana"}, format="json")
+    created = client.post(reverse("api:token-list"), {"name": "Grafana"}, format="json")
     assert created.status_code == 201
     raw_key = created.json()["key"]
-    listed = client.get(reverse("token-list")).json()["results"]
+    listed = client.get(reverse("api:token-list")).json()["results"]
     assert [row["name"] for row in listed] == ["Grafana"]
     assert "key" not in listed[0]
-    assert client.delete(reverse("token-detail", args=[created.json()["id"]])).status_code == 204
-    assert _bearer(raw_key).get(reverse("me")).status_code == 401
+    assert client.delete(reverse("api:token-detail", args=[created.json()["id"]])).status_code == 204
+    assert _bearer(raw_key).get(reverse("api:me")).status_code == 401
 
 
 def test_nobody_revokes_someone_elses_token(personas):
     token, raw_key = services.api_token_create(user=personas.owner, name="Mine")
     assert client_for(personas.member).post(reverse("token-revoke", args=[token.pk])).status_code == 404
-    assert api_client_for(personas.engineer).delete(reverse("token-detail", args=[token.pk])).status_code == 404
-    assert _bearer(raw_key).get(reverse("me")).status_code == 200
+    assert api_client_for(personas.engineer).delete(reverse("api:token-detail", args=[token.pk])).status_code == 404
+    assert _bearer(raw_key).get(reverse("api:me")).status_code == 200

@@ -1,1 +1,0 @@
-"""Media events, their lifecycle and forecast: built on the accounts' tenancy (see accounts.tenancy)."""
