@@ -19,7 +19,7 @@ def validate_key_url(url: str) -> None:
 
 
 class Stack(models.Model):
-    """What a media event puts at risk: the public URLs people will open, and (later) the cloud resources behind them."""
+    """What a media event puts at risk: the public URLs people open, and (later) the cloud resources behind them."""
 
     organization = models.ForeignKey(
         Organization,
