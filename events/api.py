@@ -9,7 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.api.tenancy import OrganizationField, TenantViewSetMixin
-from accounts.models import User
+from accounts.models import Membership, User
 from events import lifecycle, services
 from events.forecasting import forecast_for_event
 from events.models import MediaEvent
@@ -92,8 +92,15 @@ class EventSerializer(serializers.ModelSerializer):
 
     def get_allowed_transitions(self, event) -> list[str]:
         request = self.context.get("request")
-        user = request.user if request else None
-        return [transition.name for transition in lifecycle.transitions_for(event, user)] if user else []
+        if request is None:
+            return []
+        if "membership_roles" not in self.context:
+            # Once per response, not once per event.
+            self.context["membership_roles"] = dict(
+                Membership.objects.filter(user=request.user).values_list("organization_id", "role")
+            )
+        transitions = lifecycle.transitions_for(event, request.user, membership_roles=self.context["membership_roles"])
+        return [transition.name for transition in transitions]
 
     def get_warnings(self, event) -> list[str]:
         return [f"{url} is not https: visitors may see a security warning." for url in event.url_warnings()]

@@ -431,6 +431,8 @@ def forecast_profile_update(*, organization: Organization, by: User, values: Map
         parameters = parameters_with({key: value for key, value in values.items() if value is not None})
     except ForecastError as error:
         raise ValidationError({field: [message] for field, message in error.errors.items()}) from error
+    if out_of_range := parameters.errors():
+        raise ValidationError({field: [message] for field, message in out_of_range.items()})
     with transaction.atomic():
         profile, _created = ForecastProfile.objects.get_or_create(organization=organization)
         for field in ForecastProfile.PARAMETER_FIELDS:
