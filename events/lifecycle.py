@@ -102,10 +102,7 @@ def actor_roles(user, organization, *, membership_roles: Mapping[int, str] | Non
     roles: set[Actor] = set()
     if user.is_engineer:
         roles.add(Actor.ENGINEER)
-    if membership_roles is not None:
-        role = membership_roles.get(organization.pk)
-    else:
-        role = organization.role_of(user)
+    role = membership_roles.get(organization.pk) if membership_roles is not None else organization.role_of(user)
     if role is not None:
         roles.add(Actor.CLIENT)
         if role == "owner":

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from django.urls import reverse
 from django.utils import timezone
 
@@ -65,14 +67,11 @@ def test_forecast_parameters_out_of_range_name_the_field(personas):
 
     from events import services
 
-    try:
+    with pytest.raises(ValidationError) as error:
         services.forecast_profile_update(
             organization=personas.organization, by=personas.owner, values={"visit_rate": 3, "cdn_hit_ratio": -1}
         )
-    except ValidationError as error:
-        assert {"visit_rate", "cdn_hit_ratio"} <= set(error.message_dict)
-    else:
-        raise AssertionError("out-of-range parameters were accepted")
+    assert {"visit_rate", "cdn_hit_ratio"} <= set(error.value.message_dict)
 
 
 def test_stack_api_refuses_internal_urls(personas):

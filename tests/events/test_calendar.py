@@ -19,7 +19,7 @@ def test_feed_lists_air_windows_with_their_engineer(personas, event_factory):
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/calendar")
     calendar = Calendar.from_ical(response.content)
-    entries = [component for component in calendar.walk("VEVENT")]
+    entries = list(calendar.walk("VEVENT"))
     assert len(entries) == 1
     entry = entries[0]
     assert str(entry["summary"]) == "Maison Lumière: Segment of Maison Lumière"

@@ -70,7 +70,7 @@ def test_event_create_never_fails_with_a_server_error(personas, stack, body):
 
 
 @FUZZ
-@given(body=bodies(EVENT_FIELDS + ["reason", "assignee"]))
+@given(body=bodies([*EVENT_FIELDS, "reason", "assignee"]))
 def test_event_update_and_transitions_never_fail_with_a_server_error(personas, event_factory, body):
     event = event_factory()
     client = api_client_for(personas.engineer)
