@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-
 from django.urls import reverse
 from django.utils import timezone
 
