@@ -58,7 +58,13 @@ class EventForm(forms.ModelForm):
 
     def __init__(self, *args, organization, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["stack"].queryset = organization.stacks.all()
+        stacks = organization.stacks.all()
+        self.fields["stack"].queryset = stacks
+        if self.instance.pk is None and not self.initial.get("stack"):
+            # Most clients have one site: pick it rather than offering a blank.
+            first = stacks.order_by("name").first()
+            if first is not None:
+                self.initial["stack"] = first.pk
 
     def _get_validation_exclusions(self):
         # The booking service checks the air window (and overlaps) and names the

@@ -43,6 +43,24 @@ def _eager_celery(settings):
     app.conf.task_always_eager = False
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_broker_folder(tmp_path_factory):
+    """Keep the file-system broker of the tests apart from a developer's running instance."""
+    from portal.celery import app
+
+    options = app.conf.broker_transport_options or {}
+    if "data_folder_in" in options:
+        folder = tmp_path_factory.mktemp("broker")
+        (folder / "queue").mkdir()
+        (folder / "control").mkdir()
+        app.conf.broker_transport_options = {
+            **options,
+            "data_folder_in": str(folder / "queue"),
+            "data_folder_out": str(folder / "queue"),
+            "control_folder": str(folder / "control"),
+        }
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     # API throttling and sign-in lockouts count in the cache; each test starts at zero.

@@ -17,10 +17,10 @@ from portal.forms import add_service_errors
 
 @login_required
 def home(request):
-    """Send people where they work: engineers to all organizations, clients to their last one."""
+    """Send people where they work: engineers to the event queue, clients to their last organization."""
     user = request.user
     if user.is_engineer:
-        return redirect("engineering-organizations")
+        return redirect("engineering-queue")
     organizations = list(selectors.organizations_for_switcher(user=user))
     last = request.session.get(LAST_ORGANIZATION_SESSION_KEY)
     for organization in organizations:

@@ -25,10 +25,10 @@ def test_sign_in_with_email_lands_on_the_organization(personas):
     assert dashboard.request["PATH_INFO"] == reverse("organization-dashboard", args=["maison-lumiere"])
 
 
-def test_engineer_lands_on_all_organizations(personas):
+def test_engineer_lands_on_the_event_queue(personas):
     client = client_for(None)
     response = _sign_in(client, personas.engineer.email, PASSWORD)
-    assert client.get(response["Location"])["Location"] == reverse("engineering-organizations")
+    assert client.get(response["Location"])["Location"] == reverse("engineering-queue")
 
 
 def test_wrong_password_is_refused_with_a_message(personas):

@@ -53,6 +53,8 @@ def test_member_switches_between_organizations(personas, page):
 
 def test_engineer_onboards_a_client(personas, page, screenshot):
     sign_in(page, personas.engineer.email, PASSWORD)
+    expect(page.get_by_role("heading", name="Event queue")).to_be_visible()
+    page.get_by_role("link", name="All organizations").click()
     expect(page.get_by_role("heading", name="All organizations")).to_be_visible()
     screenshot("engineer-organizations")
     page.get_by_role("link", name="Onboard a client").click()
