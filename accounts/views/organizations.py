@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.generic import FormView, ListView, TemplateView
 
@@ -12,6 +13,7 @@ from accounts import selectors, services
 from accounts.forms import OrganizationCreateForm, OrganizationForm
 from accounts.models import Organization
 from accounts.views.mixins import LAST_ORGANIZATION_SESSION_KEY, EngineerRequiredMixin, OrganizationMixin
+from events import selectors as event_selectors
 from portal.forms import add_service_errors
 
 
@@ -37,10 +39,16 @@ class DashboardView(OrganizationMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         memberships = list(selectors.memberships_of(organization=self.organization))
+        now = timezone.now()
         context.update(
             memberships=memberships,
             owners=[membership for membership in memberships if membership.is_owner],
             pending_invitations=selectors.invitations_pending(organization=self.organization),
+            upcoming_events=list(
+                event_selectors.events_for_organization(organization=self.organization, now=now)
+                .filter(air_end__gte=now)
+                .exclude(status="cancelled")[:3]
+            ),
         )
         return context
 
