@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -204,7 +205,7 @@ def band_chart(
         "unit": y_unit,
         "time": x_label(peak.x),
     }
-    peak_text = " ".join(peak_text.split())  # no double space without a unit
+    peak_text = re.sub(r"[ \t\n]+", " ", peak_text).strip()  # no double space without a unit; keep NBSPs
     px, py = peak_xy
     beside_marker = (marker_sx if marker_sx is not None and marker_sx >= px else px) + 6
     peak_class = "chart-label chart-peak-label"

@@ -80,7 +80,10 @@ class RebroadcastForm(forms.Form):
         required=False,
         min_value=1,
         max_value=100_000_000,
-        help_text=_("Leave empty: we count half the first audience, then a quarter."),
+        help_text=_(
+            "Leave empty to count half the first audience for the first rebroadcast, "
+            "a quarter for the second, and so on."
+        ),
     )
 
 

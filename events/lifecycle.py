@@ -56,7 +56,7 @@ TRANSITIONS: dict[str, Transition] = {
         ),
         Transition(
             "go_on_air",
-            _("On air"),
+            _("Put on air"),
             frozenset({Status.SUBMITTED, Status.ACCEPTED, Status.PREPARING, Status.READY}),
             Status.ON_AIR,
             frozenset({Actor.CLOCK, Actor.ENGINEER}),

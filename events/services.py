@@ -224,7 +224,8 @@ def event_update(
         event = MediaEvent.objects.select_for_update().get(pk=event.pk)
         if event.is_locked():
             raise IllegalTransition(
-                _("A %(status)s event cannot be changed.") % {"status": event.get_status_display().lower()},
+                _("The event is %(status)s; it can no longer be changed.")
+                % {"status": event.get_status_display().lower()},
                 allowed=lifecycle.next_statuses(event.status),
             )
         merged = {field: data.get(field, getattr(event, field)) for field in EDITABLE_FIELDS}
@@ -283,7 +284,7 @@ def event_transition(
         raise IllegalTransition(_("Unknown transition “%(name)s”.") % {"name": name}, allowed=allowed)
     if event.status not in transition.sources:
         raise IllegalTransition(
-            _("A %(status)s event cannot be moved to %(target)s.")
+            _("The event is %(status)s; it cannot move to %(target)s.")
             % {"status": event.get_status_display().lower(), "target": Status(transition.target).label.lower()},
             allowed=allowed,
         )
@@ -345,7 +346,8 @@ def event_assign(*, event: MediaEvent, engineer: User, by: User) -> MediaEvent:
         raise ValidationError({"assignee": _("Choose a provider engineer.")})
     if event.is_locked() and event.status != Status.ON_AIR:
         raise IllegalTransition(
-            _("A %(status)s event cannot be reassigned.") % {"status": event.get_status_display().lower()},
+            _("The event is %(status)s; it can no longer be reassigned.")
+            % {"status": event.get_status_display().lower()},
             allowed=lifecycle.next_statuses(event.status),
         )
     with transaction.atomic():

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Organization
 from accounts.tenancy import TenantQuerySet
@@ -26,7 +27,7 @@ class MediaEvent(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         SUBMITTED = "submitted", _("Submitted")
-        ACCEPTED = "accepted", _("Accepted")
+        ACCEPTED = "accepted", pgettext_lazy("event status", "Accepted")
         PREPARING = "preparing", _("Preparing")
         READY = "ready", _("Ready")
         ON_AIR = "on_air", _("On air")
@@ -93,6 +94,8 @@ class MediaEvent(models.Model):
         verbose_name = _("media event")
         verbose_name_plural = _("media events")
         indexes = [
+            # The queue and the API list sort every visible event by air time.
+            models.Index(fields=["air_start"]),
             models.Index(fields=["organization", "air_start"]),
             models.Index(fields=["status", "air_start"]),
             models.Index(fields=["stack", "air_start"]),

@@ -12,7 +12,7 @@ class TimelineEntry(models.Model):
 
     class Kind(models.TextChoices):
         TRANSITION = "transition", _("Status change")
-        CHANGE = "change", _("Change")
+        CHANGE = "change", _("Edit")
         ASSIGNMENT = "assignment", _("Assignment")
         NOTE = "note", _("Note")
 

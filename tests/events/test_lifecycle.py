@@ -76,7 +76,7 @@ def test_illegal_transition_is_a_409_with_the_allowed_next_states(personas, even
     response = api_client_for(personas.engineer).post(reverse("api:event-accept", args=[event.pk]))
     assert response.status_code == 409
     body = response.json()
-    assert "draft event cannot be moved to accepted" in body["detail"]
+    assert "The event is draft; it cannot move to accepted" in body["detail"]
     assert body["allowed_next_statuses"] == ["cancelled", "submitted"]
 
 
@@ -86,7 +86,7 @@ def test_illegal_transition_in_the_page_is_a_message(personas, event_factory):
         reverse("event-transition", args=[personas.organization.slug, event.pk, "cancel"]), {"reason": "x"}, follow=True
     )
     assert response.status_code == 200
-    assert "completed event cannot be moved to cancelled" in response.content.decode()
+    assert "The event is completed; it cannot move to cancelled" in response.content.decode()
 
 
 def test_cancel_needs_a_reason(personas, event_factory):
