@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from accounts.api import views as accounts
 from events.api import EventViewSet
+from readiness.api import ReadinessRunViewSet
 from stacks.api import StackViewSet
 
 router = DefaultRouter()
@@ -14,6 +15,7 @@ router.register("invitations", accounts.InvitationViewSet, basename="invitation"
 router.register("tokens", accounts.ApiTokenViewSet, basename="token")
 router.register("stacks", StackViewSet, basename="stack")
 router.register("events", EventViewSet, basename="event")
+router.register("readiness-runs", ReadinessRunViewSet, basename="readiness-run")
 
 urlpatterns = [
     path("me/", accounts.MeView.as_view(), name="me"),

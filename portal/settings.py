@@ -67,6 +67,8 @@ INSTALLED_APPS = [
     "accounts",
     "stacks",
     "events",
+    "cloud",
+    "readiness",
     "notifications",
 ]
 
@@ -253,6 +255,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "EventStatusEnum": "events.models.MediaEvent.Status",
+        "ReadinessRunStatusEnum": "readiness.models.ReadinessRun.Status",
+        "CloudAccountStatusEnum": "cloud.models.CloudAccount.Status",
+    },
 }
 
 # --- Celery -----------------------------------------------------------------
@@ -288,6 +295,8 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "purge-ended-invitations": {"task": "accounts.purge_ended_invitations", "schedule": 60 * 60 * 24},
     "advance-events-by-clock": {"task": "events.advance_by_clock", "schedule": 60},
+    "start-due-readiness-runs": {"task": "readiness.start_due_runs", "schedule": 60},
+    "reap-stale-readiness-checks": {"task": "readiness.reap_stale", "schedule": 120},
 }
 
 # --- Logging ----------------------------------------------------------------
@@ -300,3 +309,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- AWS --------------------------------------------------------------------
+
+# Empty means real AWS; the embedded default points it at the simulated account (moto on loopback).
+AWS_ENDPOINT_URL = env.str("AWS_ENDPOINT_URL", default="") or None
+AWS_DEFAULT_REGION = env.str("AWS_DEFAULT_REGION", default="eu-west-3")
+# The account clients' trust policies name; moto's default account in the simulation.
+PROVIDER_AWS_ACCOUNT_ID = env.str("PROVIDER_AWS_ACCOUNT_ID", default="123456789012")

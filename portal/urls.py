@@ -8,6 +8,7 @@ from accounts.views import invitations, members, organizations, profile
 from events.views import calendar, forecast_settings, queue
 from events.views import events as event_views
 from portal import health
+from readiness import views as readiness_views
 from stacks import views as stack_views
 
 auth_patterns = [
@@ -47,6 +48,9 @@ organization_patterns = [
     path("events/<int:pk>/", event_views.EventDetailView.as_view(), name="event-detail"),
     path("events/<int:pk>/edit/", event_views.EventUpdateView.as_view(), name="event-update"),
     path("events/<int:pk>/assign/", event_views.EventAssignView.as_view(), name="event-assign"),
+    path("events/<int:pk>/readiness/", readiness_views.RunStartView.as_view(), name="readiness-start"),
+    path("events/<int:pk>/readiness/<int:run>/", readiness_views.RunDetailView.as_view(), name="readiness-run"),
+    # Last among events/<pk>/…: any other slug is a transition name.
     path("events/<int:pk>/<slug:name>/", event_views.EventTransitionView.as_view(), name="event-transition"),
     path("stacks/", stack_views.StackListView.as_view(), name="stack-list"),
     path("stacks/new/", stack_views.StackFormView.as_view(), name="stack-create"),

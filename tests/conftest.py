@@ -122,3 +122,22 @@ def api_client_for(user: User | None) -> APIClient:
     if user is not None:
         client.force_authenticate(user)
     return client
+
+
+@pytest.fixture
+def stack(personas):
+    from tests.tenancy_matrix import make_stack
+
+    return make_stack(personas.organization)
+
+
+@pytest.fixture
+def event_factory(personas, stack):
+    """Make media events of the client organization (submitted, ten days ahead, unless told otherwise)."""
+    from tests.tenancy_matrix import make_event
+
+    def _make(**fields):
+        fields.setdefault("stack", stack)
+        return make_event(personas.organization, **fields)
+
+    return _make

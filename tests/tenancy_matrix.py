@@ -28,6 +28,8 @@ class ApiResource:
     create_payload: Callable[[Organization], dict] | None = None
     update_payload: dict | None = None
     deletable: bool = True
+    # The field that names the tenant-owned parent in a create payload.
+    parent_field: str = "organization"
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class OrganizationPage:
     make_object: Callable[[Organization], object] | None = None
     data: dict = field(default_factory=dict)
     extra_kwargs: dict = field(default_factory=dict)
+    object_kwargs: Callable[[object], dict] = lambda obj: {"pk": obj.pk}
 
 
 def _foreign_membership(organization: Organization) -> Membership:
@@ -142,6 +145,24 @@ API_RESOURCES += [
     ),
 ]
 
+
+def _readiness_run(organization: Organization):
+    from readiness.models import ReadinessRun
+
+    return ReadinessRun.objects.create(event=make_event(organization), total_checks=0)
+
+
+API_RESOURCES += [
+    ApiResource(
+        basename="readiness-run",
+        make_foreign=_readiness_run,
+        lookup=lambda run: str(run.pk),
+        create_payload=lambda organization: {"event": make_event(organization, days_ahead=30).pk},
+        deletable=False,
+        parent_field="event",
+    ),
+]
+
 # API resources that belong to a user rather than an organization, checked by
 # their own tests (tests/api/test_tokens.py): another user's token is a 404.
 USER_OWNED_API = {"token": ApiToken}
@@ -168,6 +189,10 @@ ORGANIZATION_PAGES = [
     OrganizationPage("event-assign", method="post", make_object=make_event),
     OrganizationPage(
         "event-transition", method="post", make_object=make_event, data={"reason": "x"}, extra_kwargs={"name": "cancel"}
+    ),
+    OrganizationPage("readiness-start", method="post", make_object=make_event),
+    OrganizationPage(
+        "readiness-run", make_object=_readiness_run, object_kwargs=lambda run: {"pk": run.event_id, "run": run.pk}
     ),
     OrganizationPage("stack-list"),
     OrganizationPage("stack-create"),

@@ -19,6 +19,7 @@ from events.next_steps import next_steps
 from events.risk import event_risk
 from portal.forms import add_service_errors
 from portal.http import safe_next_url
+from readiness import selectors as readiness_selectors
 
 
 class EventListView(OrganizationMixin, ListView):
@@ -143,6 +144,7 @@ class EventDetailView(OrganizationMixin, TemplateView):
             assign_form=AssignForm(engineers=selectors.engineers(), initial={"assignee": event.assignee_id})
             if user.is_engineer
             else None,
+            readiness_runs=readiness_selectors.runs_of_event(event=event),
             **forecast_chart_context(event, forecast),
         )
         return context

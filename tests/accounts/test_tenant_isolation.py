@@ -8,6 +8,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from accounts.models import Invitation, Membership, Organization
 from events.models import ForecastProfile, MediaEvent
 from portal.api_urls import router
+from readiness.models import ReadinessRun
 from stacks.models import Stack
 from tests.conftest import api_client_for, client_for
 from tests.tenancy_matrix import API_RESOURCES, ORGANIZATION_PAGES, USER_OWNED_API
@@ -24,6 +25,7 @@ def _snapshot() -> tuple:
         list(Stack.objects.order_by("pk").values_list("pk", "organization_id", "name")),
         list(MediaEvent.objects.order_by("pk").values_list("pk", "organization_id", "title", "status", "assignee_id")),
         list(ForecastProfile.objects.order_by("pk").values_list("pk", "organization_id", "visit_rate")),
+        list(ReadinessRun.objects.order_by("pk").values_list("pk", "event_id", "status")),
     )
 
 
@@ -34,6 +36,7 @@ def test_api_hides_and_protects_other_organizations_objects(personas, attacker, 
     client = api_client_for(personas.by_name(attacker))
     detail = reverse(f"api:{resource.basename}-detail", args=[resource.lookup(foreign)])
     listing = reverse(f"api:{resource.basename}-list")
+    payload = resource.create_payload(personas.other_organization) if resource.create_payload else None
     before = _snapshot()
 
     assert client.get(detail).status_code == 404
@@ -45,10 +48,10 @@ def test_api_hides_and_protects_other_organizations_objects(personas, attacker, 
         assert client.patch(detail, resource.update_payload, format="json").status_code == 404
     if resource.deletable:
         assert client.delete(detail).status_code == 404
-    if resource.create_payload is not None:
-        response = client.post(listing, resource.create_payload(personas.other_organization), format="json")
+    if payload is not None:
+        response = client.post(listing, payload, format="json")
         assert response.status_code == 400
-        assert "organization" in response.json()["errors"]
+        assert resource.parent_field in response.json()["errors"]
     assert _snapshot() == before
 
 
@@ -79,7 +82,7 @@ def test_anonymous_gets_nothing_from_the_api(personas, resource):
 def _page_url(page, slug: str, obj) -> str:
     kwargs = {"org": slug, **page.extra_kwargs}
     if obj is not None:
-        kwargs["pk"] = obj.pk
+        kwargs.update(page.object_kwargs(obj))
     return reverse(page.url_name, kwargs=kwargs)
 
 
