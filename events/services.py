@@ -170,7 +170,7 @@ def event_create(
     if unknown:
         raise ValidationError({field: _("Unknown field.") for field in sorted(unknown)})
     if not data.get("landing_urls") and data.get("stack") is not None:
-        data["landing_urls"] = data["stack"].public_urls
+        data["landing_urls"] = data["stack"].landing_urls
     with transaction.atomic():
         if data.get("stack") is not None:
             # Serialise bookings of one stack, so two overlapping ones cannot both pass the check.

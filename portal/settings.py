@@ -307,13 +307,27 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # One line per probe request is noise; failures are in the findings.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+    },
 }
+
+# --- Outbound requests -------------------------------------------------------
+
+# Only tests and local benchmarks may let probes reach 127.0.0.0/8 and ::1; private
+# ranges and the metadata address stay refused whatever this says.
+NETGUARD_ALLOW_LOOPBACK = env_bool("NETGUARD_ALLOW_LOOPBACK", default=False)
 
 # --- AWS --------------------------------------------------------------------
 
 # Empty means real AWS; the embedded default points it at the simulated account (moto on loopback).
 AWS_ENDPOINT_URL = env.str("AWS_ENDPOINT_URL", default="") or None
 AWS_DEFAULT_REGION = env.str("AWS_DEFAULT_REGION", default="eu-west-3")
+# The local simulator (moto) accepts any external id; with this on (and a loopback
+# endpoint only), role verification skips the probe that needs a real trust policy.
+AWS_SIMULATED_ACCOUNT = env_bool("AWS_SIMULATED_ACCOUNT", default=False)
 # The account clients' trust policies name; moto's default account in the simulation.
 PROVIDER_AWS_ACCOUNT_ID = env.str("PROVIDER_AWS_ACCOUNT_ID", default="123456789012")

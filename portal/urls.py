@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.forms import QueuedPasswordResetForm, SignInForm
 from accounts.views import invitations, members, organizations, profile
+from cloud import views as cloud_views
 from events.views import calendar, forecast_settings, queue
 from events.views import events as event_views
 from portal import health
@@ -55,7 +56,10 @@ organization_patterns = [
     path("stacks/", stack_views.StackListView.as_view(), name="stack-list"),
     path("stacks/new/", stack_views.StackFormView.as_view(), name="stack-create"),
     path("stacks/<int:pk>/", stack_views.StackFormView.as_view(), name="stack-update"),
+    path("stacks/<int:pk>/resources/", cloud_views.StackResourcesView.as_view(), name="stack-resources"),
     path("forecast/", forecast_settings.ForecastSettingsView.as_view(), name="forecast-settings"),
+    path("aws/", cloud_views.AccountView.as_view(), name="cloud-account"),
+    path("aws/primetime-access-role.yaml", cloud_views.TemplateDownloadView.as_view(), name="cloud-template"),
 ]
 
 urlpatterns = [

@@ -33,7 +33,7 @@ class CheckContext:
 
     @cached_property
     def landing_urls(self) -> list[str]:
-        return list(dict.fromkeys(self.event.landing_urls or self.event.stack.public_urls))
+        return list(dict.fromkeys(self.event.landing_urls or self.event.stack.landing_urls))
 
     def resources_of(self, *kinds: str) -> list[StackResource]:
         return [resource for resource in self.resources if resource.kind in kinds]

@@ -90,7 +90,6 @@ class Stack(models.Model):
             raise ValidationError({"key_urls": errors})
 
     @property
-    def public_urls(self) -> list[str]:
-        """Return the landing page, then the key pages, then the health URL, without repeats."""
-        urls = [self.landing_url, *self.key_urls, self.health_url]
-        return list(dict.fromkeys(url for url in urls if url))
+    def landing_urls(self) -> list[str]:
+        """Return the pages a broadcast sends people to: the landing page, then the key pages."""
+        return list(dict.fromkeys(url for url in [self.landing_url, *self.key_urls] if url))

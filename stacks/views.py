@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.views.generic import FormView, ListView
@@ -18,7 +19,11 @@ class StackListView(OrganizationMixin, ListView):
     context_object_name = "stacks"
 
     def get_queryset(self):
-        return Stack.objects.in_organization(self.organization).order_by("name")
+        return (
+            Stack.objects.in_organization(self.organization)
+            .annotate(resource_count=Count("resources"))
+            .order_by("name")
+        )
 
 
 class StackFormView(OrganizationMixin, FormView):

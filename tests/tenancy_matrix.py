@@ -199,6 +199,15 @@ ORGANIZATION_PAGES = [
     OrganizationPage("stack-create", method="post", data={"name": "Intruder", "landing_url": "https://x.example/"}),
     OrganizationPage("stack-update", make_object=make_stack),
     OrganizationPage("stack-update", method="post", make_object=make_stack, data={"name": "Taken over"}),
+    OrganizationPage("stack-resources", make_object=make_stack),
+    OrganizationPage("stack-resources", method="post", make_object=make_stack, data={"action": "refresh"}),
+    OrganizationPage("cloud-account"),
+    OrganizationPage(
+        "cloud-account",
+        method="post",
+        data={"role_arn": "arn:aws:iam::123456789012:role/Intruder", "regions": ["eu-west-3"], "tag_key": "x"},
+    ),
+    OrganizationPage("cloud-template"),
     OrganizationPage("forecast-settings"),
     OrganizationPage("forecast-settings", method="post", data={"visit_rate": "0.5"}),
 ]

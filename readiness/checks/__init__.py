@@ -1,3 +1,3 @@
 """Importing this package registers every readiness check."""
 
-from readiness.checks import capacity  # noqa: F401
+from readiness.checks import aws, capacity, http  # noqa: F401

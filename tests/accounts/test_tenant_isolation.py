@@ -6,6 +6,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.models import Invitation, Membership, Organization
+from cloud.models import CloudAccount, StackResource
 from events.models import ForecastProfile, MediaEvent
 from portal.api_urls import router
 from readiness.models import ReadinessRun
@@ -26,6 +27,8 @@ def _snapshot() -> tuple:
         list(MediaEvent.objects.order_by("pk").values_list("pk", "organization_id", "title", "status", "assignee_id")),
         list(ForecastProfile.objects.order_by("pk").values_list("pk", "organization_id", "visit_rate")),
         list(ReadinessRun.objects.order_by("pk").values_list("pk", "event_id", "status")),
+        list(CloudAccount.objects.order_by("pk").values_list("pk", "organization_id", "role_arn", "external_id")),
+        list(StackResource.objects.order_by("pk").values_list("pk", "stack_id", "unit_rps")),
     )
 
 

@@ -58,6 +58,8 @@ class Command(BaseCommand):
                 user=self._user(*OTHER_CLIENT_OWNER), organization=velo, defaults={"role": Membership.Role.OWNER}
             )
             self._media_events(lumiere, owner=self._user(*DEMO_PEOPLE[0][:2]), engineer=engineer)
+        if settings.AWS_ENDPOINT_URL:
+            self._simulated_aws(lumiere, engineer=engineer)
         self.stdout.write(self.style.SUCCESS(f"Demo data ready. Sign in with password “{DEMO_PASSWORD}” as:"))
         self.stdout.write(f"  client owner   {DEMO_PEOPLE[0][0]}  (Maison Lumière)")
         self.stdout.write(f"  client member  {DEMO_PEOPLE[1][0]}  (Maison Lumière)")
@@ -115,7 +117,7 @@ class Command(BaseCommand):
             air_start=past_start,
             air_end=past_start + timedelta(minutes=20),
             expected_audience=900_000,
-            landing_urls=stack.public_urls,
+            landing_urls=stack.landing_urls,
             status=MediaEvent.Status.REVIEWED,
             assignee=engineer,
             created_by=owner,
@@ -137,6 +139,30 @@ class Command(BaseCommand):
                 from_status=from_status,
                 to_status=to_status,
             )
+
+    def _simulated_aws(self, organization: Organization, *, engineer: User) -> None:
+        """Seed the simulated AWS account with the demo stack, link it, and attach its resources."""
+        from cloud import services as cloud_services
+        from cloud.models import CloudAccount, StackResource
+        from cloud.simulation import seed_demo_account
+
+        account = cloud_services.account_for(organization=organization)
+        seeded = seed_demo_account(
+            region=settings.AWS_DEFAULT_REGION,
+            tag_key=account.tag_key,
+            tag_value="shop",
+            external_id=account.external_id,
+        )
+        if account.status != CloudAccount.Status.VERIFIED:
+            account.role_arn = seeded["role_arn"]
+            account.save(update_fields=["role_arn"])
+            cloud_services.account_verify(account_id=account.pk)
+            cloud_services.account_discover(account_id=account.pk)
+        stack = Stack.objects.get(organization=organization, name="Shop website")
+        if not stack.resources.exists():
+            cloud_services.stack_resources_attach_by_tag(stack=stack, tag_value="shop", by=engineer)
+            stack.resources.filter(kind=StackResource.Kind.AUTOSCALING_GROUP).update(unit_rps=250)
+        self.stdout.write(f"Simulated AWS account linked ({seeded['role_arn']}); its resources are on the stack.")
 
     def _user(self, email: str, full_name: str) -> User:
         user = User.objects.filter(email__iexact=email).first()
