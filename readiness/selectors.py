@@ -57,3 +57,9 @@ def run_changes(run: ReadinessRun) -> list[Change]:
             changes.append(Change(result.title, result.target, earlier.outcome, result.outcome))
     changes.extend(Change(row.title, row.target, row.outcome, "") for row in before.values())
     return changes
+
+
+def latest_changes(runs: list[ReadinessRun]) -> list[Change]:
+    """Return what the latest completed run changed against the one before it."""
+    latest = next((run for run in runs if run.status == ReadinessRun.Status.COMPLETED), None)
+    return run_changes(latest) if latest is not None else []

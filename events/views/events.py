@@ -144,7 +144,8 @@ class EventDetailView(OrganizationMixin, TemplateView):
             assign_form=AssignForm(engineers=selectors.engineers(), initial={"assignee": event.assignee_id})
             if user.is_engineer
             else None,
-            readiness_runs=readiness_selectors.runs_of_event(event=event),
+            readiness_runs=(runs := readiness_selectors.runs_of_event(event=event)),
+            readiness_changes=readiness_selectors.latest_changes(runs),
             **forecast_chart_context(event, forecast),
         )
         return context

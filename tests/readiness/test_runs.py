@@ -196,6 +196,8 @@ def test_changes_since_the_previous_run(personas, event_factory, only_checks, ex
     page = client_for(personas.owner).get(reverse("readiness-run", args=["maison-lumiere", event.pk, second.pk]))
     assert "What changed since the previous run" in page.content.decode()
     assert "fail → pass" in page.content.decode()
+    event_page = client_for(personas.owner).get(reverse("event-detail", args=["maison-lumiere", event.pk]))
+    assert "fail → pass" in event_page.content.decode()
 
 
 def test_api_starts_a_run_and_reports_progress(personas, event_factory, only_checks, executed):
