@@ -44,21 +44,11 @@ class EventSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = MediaEvent
+        # The editable fields are the booking service's; the rest is read-only.
         fields = [
             "id",
             "organization",
-            "stack",
-            "title",
-            "kind",
-            "channel",
-            "programme",
-            "notes",
-            "air_start",
-            "air_end",
-            "expected_audience",
-            "audience_share",
-            "url_exposure",
-            "landing_urls",
+            *services.EDITABLE_FIELDS,
             "rebroadcasts",
             "status",
             "assignee",
