@@ -15,6 +15,7 @@ from accounts.views.mixins import OrganizationMixin
 from cloud import policies, services
 from cloud.forms import AccountLinkForm, AttachByTagForm, UnitRpsForm
 from cloud.models import CloudAccount, StackResource
+from cloud.verification import simulated_account
 from portal.forms import add_service_errors
 from stacks.models import Stack
 
@@ -45,6 +46,7 @@ class AccountView(OrganizationMixin, TemplateView):
             scaling_policy=json.dumps(policies.scaling_permissions_policy(), indent=2),
             discovered_by_kind=sorted(by_kind.items()),
             busy=account.status == CloudAccount.Status.VERIFYING,
+            simulated_role_arn=f"arn:aws:iam::{provider}:role/PrimetimeAccess" if simulated_account() else "",
         )
         return context
 
