@@ -138,6 +138,8 @@ def stack_resources_attach(*, stack: Stack, identifiers: Iterable[str], by: User
 
 def stack_resources_attach_by_tag(*, stack: Stack, tag_value: str, by: User) -> list[StackResource]:
     """Attach every discovered resource whose tag (the account's tag key) has this value."""
+    if not stack.organization.is_manageable_by(by):
+        raise PermissionDenied(_("Only owners and engineers change a stack's resources."))
     account = account_for(organization=stack.organization)
     identifiers = [
         resource.identifier

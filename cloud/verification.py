@@ -11,7 +11,7 @@ from django.conf import settings
 from cloud.client import RoleLink, assume_role, credentials_client, session_name_for, translate_errors
 from cloud.exceptions import PermanentCloudError, RoleNotAssumable, TransientCloudError
 
-ROLE_ARN = re.compile(r"^arn:aws:iam::(?P<account>\d{12}):role/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}$")
+ROLE_ARN = re.compile(r"^arn:aws(?:-[a-z]+)*:iam::(?P<account>\d{12}):role/(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}$")
 
 
 @dataclass(frozen=True)

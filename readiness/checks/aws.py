@@ -93,6 +93,12 @@ def _landing_hosts(context) -> list[str]:
     return sorted({urlsplit(url).hostname or "" for url in context.landing_urls} - {""})
 
 
+def _answers_for(names: list[str | None], host: str) -> bool:
+    """Tell whether a distribution with these names serves the host: by name, or by a wildcard alias
+    (*.example.com covers www.example.com, one label, as its certificate does)."""
+    return host in names or ("." in host and "*." + host.partition(".")[2] in names)
+
+
 @register(
     id="aws.cloudfront_serves_landing",
     title=gettext_lazy("CloudFront serves the landing host"),
@@ -108,7 +114,7 @@ def cloudfront_serves_landing(context, target: str) -> Finding:
     distributions = list_cloudfront_distributions(context.account.role_link())
     for distribution in distributions:
         names = [*distribution.details.get("aliases", []), distribution.details.get("domain_name")]
-        if target in names:
+        if _answers_for(names, target):
             return Finding.passed(
                 _("Distribution %(id)s answers for %(host)s.") % {"id": distribution.name, "host": target},
                 distribution=distribution.name,
