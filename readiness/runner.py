@@ -7,7 +7,7 @@ import threading
 import time
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -32,6 +32,10 @@ def _run_with_timeout(check: Check, context: CheckContext, target: str) -> Findi
             outcome["finding"] = check.run(context, target)
         except BaseException as error:  # noqa: BLE001 - reported as the check's error below
             outcome["error"] = error
+        finally:
+            # This thread's own database connection, if the check opened one, must not
+            # linger until garbage collection: a run has hundreds of checks.
+            connections.close_all()
 
     thread = threading.Thread(target=work, name=f"check-{check.id}", daemon=True)
     thread.start()
@@ -49,7 +53,14 @@ def _run_with_timeout(check: Check, context: CheckContext, target: str) -> Findi
     return outcome["finding"]
 
 
-def check_execute(*, result_id: int) -> None:
+def checks_execute(*, result_ids: list[int]) -> None:
+    """Execute a batch of planned checks (one target's checks), one after the other, sharing one context."""
+    contexts: dict[int, CheckContext] = {}
+    for result_id in result_ids:
+        check_execute(result_id=result_id, contexts=contexts)
+
+
+def check_execute(*, result_id: int, contexts: dict[int, CheckContext] | None = None) -> None:
     """Execute one planned check; safe to run twice (the second run finds it claimed or done)."""
     started = timezone.now()
     claimed = CheckResult.objects.filter(pk=result_id, outcome=Outcome.PENDING, started_at=None).update(
@@ -64,7 +75,9 @@ def check_execute(*, result_id: int) -> None:
     if check is None:
         finding = Finding.error(_("This check no longer exists."))
     else:
-        finding = _run_with_timeout(check, CheckContext(event=result.run.event), result.target)
+        contexts = {} if contexts is None else contexts
+        context = contexts.setdefault(result.run.event_id, CheckContext(event=result.run.event))
+        finding = _run_with_timeout(check, context, result.target)
     duration_ms = round((time.perf_counter() - clock) * 1000)
     CheckResult.objects.filter(pk=result_id, outcome=Outcome.PENDING).update(
         outcome=finding.outcome,

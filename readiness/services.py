@@ -63,8 +63,10 @@ def run_start(
             for check, target in planned
         )
         queues = {check.id: check.queue for check, _target in planned}
-        jobs = [(result.pk, queues[result.check_id]) for result in results]
-        transaction.on_commit(lambda: _enqueue(jobs))
+        batches: dict[tuple[str, str], list[int]] = {}
+        for result in results:
+            batches.setdefault((queues[result.check_id], result.target), []).append(result.pk)
+        transaction.on_commit(lambda: _enqueue(batches))
     if not planned:
         from readiness.runner import run_finish_if_done
 
@@ -72,12 +74,14 @@ def run_start(
     return run
 
 
-def _enqueue(jobs: list[tuple[int, str]]) -> None:
-    from readiness.tasks import aws_check_task, probe_check_task
+def _enqueue(batches: dict[tuple[str, str], list[int]]) -> None:
+    """Send one task per queue and target, on one connection."""
+    from readiness.tasks import aws_checks_task, probe_checks_task
 
-    for result_id, queue in jobs:
-        task = aws_check_task if queue == "aws" else probe_check_task
-        task.delay(result_id)
+    with probe_checks_task.app.producer_or_acquire() as producer:
+        for (queue, _target), result_ids in batches.items():
+            task = aws_checks_task if queue == "aws" else probe_checks_task
+            task.apply_async(args=[result_ids], producer=producer)
 
 
 def runs_start_due(*, now: datetime | None = None) -> list[ReadinessRun]:

@@ -4,20 +4,34 @@ so a flood of probes never delays AWS work (and the other way round)."""
 from __future__ import annotations
 
 from celery import shared_task
+from django.db import OperationalError
 
 from readiness import runner, services
 
+# One task carries one target's checks: they share the fetched page (or the AWS
+# session), cost one message, and their durations stay honest. Each check keeps its
+# own watchdog; the task limits are a net above the sum of their timeouts. A lost
+# database connection is retried: the checks not yet claimed run on the retry.
+BATCH_OPTIONS = {
+    "soft_time_limit": 600,
+    "time_limit": 660,
+    "autoretry_for": (OperationalError,),
+    "retry_backoff": 2,
+    "retry_jitter": True,
+    "max_retries": 3,
+}
 
-@shared_task(name="probes.readiness_check", soft_time_limit=90, time_limit=120)
-def probe_check_task(result_id: int) -> None:
-    """Run one HTTP readiness check; the check's own watchdog cuts it well before these limits."""
-    runner.check_execute(result_id=result_id)
+
+@shared_task(name="probes.readiness_checks", **BATCH_OPTIONS)
+def probe_checks_task(result_ids: list[int]) -> None:
+    """Run one landing URL's HTTP readiness checks."""
+    runner.checks_execute(result_ids=result_ids)
 
 
-@shared_task(name="aws.readiness_check", soft_time_limit=90, time_limit=120)
-def aws_check_task(result_id: int) -> None:
-    """Run one AWS readiness check."""
-    runner.check_execute(result_id=result_id)
+@shared_task(name="aws.readiness_checks", **BATCH_OPTIONS)
+def aws_checks_task(result_ids: list[int]) -> None:
+    """Run one resource's (or the stack's) AWS readiness checks."""
+    runner.checks_execute(result_ids=result_ids)
 
 
 @shared_task(name="readiness.start_due_runs", soft_time_limit=50, time_limit=60)
