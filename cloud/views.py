@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -18,6 +19,10 @@ from cloud.models import CloudAccount, StackResource
 from cloud.verification import simulated_account
 from portal.forms import add_service_errors
 from stacks.models import Stack
+
+
+def attached_message(count: int) -> str:
+    return ngettext("%(count)d resource attached.", "%(count)d resources attached.", count) % {"count": count}
 
 
 class AccountView(OrganizationMixin, TemplateView):
@@ -116,7 +121,7 @@ class StackResourcesView(OrganizationMixin, TemplateView):
                 rows = services.stack_resources_attach(
                     stack=stack, identifiers=request.POST.getlist("identifier"), by=request.user
                 )
-                messages.success(request, _("%(count)d resources attached.") % {"count": len(rows)})
+                messages.success(request, attached_message(len(rows)))
             elif action == "attach_tag":
                 form = AttachByTagForm(request.POST)
                 if not form.is_valid():
@@ -124,7 +129,7 @@ class StackResourcesView(OrganizationMixin, TemplateView):
                 rows = services.stack_resources_attach_by_tag(
                     stack=stack, tag_value=form.cleaned_data["tag_value"], by=request.user
                 )
-                messages.success(request, _("%(count)d resources attached.") % {"count": len(rows)})
+                messages.success(request, attached_message(len(rows)))
             elif action == "refresh":
                 services.stack_resources_refresh_request(stack=stack, by=request.user)
                 messages.success(request, _("Reading the capacity again; reload in a moment."))

@@ -235,7 +235,7 @@ def load_balancer(context, target: str) -> Finding:
         return Finding.warn(
             _("%(name)s has no capacity reservation: it scales up only as traffic arrives, minutes behind a TV spike.")
             % {"name": row.name},
-            _("Reserve LCUs ahead of air (it can take hours); the scaling plan schedules it, or note why not."),
+            _("Reserve LCUs ahead of air (it can take hours): the scaling plan schedules it; otherwise say why not."),
             **evidence,
         )
     return Finding.passed(
