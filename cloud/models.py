@@ -132,3 +132,13 @@ class StackResource(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.name}"
+
+    def capacity_display(self) -> list[tuple[str, str]]:
+        """Return the capacity as (label, value) pairs a person reads: lists joined, empty values left out."""
+        pairs = []
+        for key, value in self.capacity.items():
+            if value is None or value == []:
+                continue
+            shown = ", ".join(str(item) for item in value) if isinstance(value, list | tuple) else str(value)
+            pairs.append((key.replace("_", " "), shown))
+        return pairs
