@@ -48,6 +48,7 @@ SCALING_ACTIONS = [
     "autoscaling:UpdateAutoScalingGroup",
     "autoscaling:PutScheduledUpdateGroupAction",
     "autoscaling:DeleteScheduledAction",
+    "autoscaling:BatchDeleteScheduledAction",
     "application-autoscaling:RegisterScalableTarget",
     "application-autoscaling:PutScheduledAction",
     "application-autoscaling:DeleteScheduledAction",

@@ -206,7 +206,7 @@ def test_owner_attaches_by_tag_states_throughput_refreshes_and_removes(
     assert group.identifier == seeded["autoscaling_group"]
     assert (group.capacity["desired"], group.capacity["max"]) == (2, 6)
     assert "desired <strong>2</strong>" in page_text(attached)
-    assert "instance_class <strong>db.t3.medium</strong>" in page_text(attached)
+    assert "instance class <strong>db.t3.medium</strong>" in page_text(attached)
 
     saved = owner.post(
         resources_url(stack), {"action": "unit_rps", "resource": group.pk, "unit_rps": "250"}, follow=True
