@@ -67,6 +67,9 @@ class CloudAccount(models.Model):
     discovered = models.JSONField(default=list, blank=True, editable=False)
     discovery_errors = models.JSONField(default=list, blank=True, editable=False)
     discovered_at = models.DateTimeField(_("discovered"), null=True, blank=True)
+    # The organization-wide kill switch: while on, the portal changes nothing in the account.
+    automation_paused = models.BooleanField(_("automated changes paused"), default=False)
+    automation_note = models.TextField(_("why paused"), blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     tenant_field = "organization"

@@ -47,6 +47,7 @@ READINESS_ACTIONS = [
 SCALING_ACTIONS = [
     "autoscaling:UpdateAutoScalingGroup",
     "autoscaling:PutScheduledUpdateGroupAction",
+    "autoscaling:BatchPutScheduledUpdateGroupAction",
     "autoscaling:DeleteScheduledAction",
     "autoscaling:BatchDeleteScheduledAction",
     "application-autoscaling:RegisterScalableTarget",

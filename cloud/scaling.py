@@ -28,6 +28,7 @@ NAME_PREFIX = "primetime-plan"
 MAX_NAME_LENGTH = 255  # Auto Scaling's limit; Application Auto Scaling allows 256
 RESOURCE_HASH_LENGTH = 12
 STEP_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+PUT_BATCH = 50  # AWS's limit for BatchPutScheduledUpdateGroupAction
 DELETE_BATCH = 50  # BatchDeleteScheduledAction takes at most 50 names
 AT_FORMAT = "%Y-%m-%dT%H:%M:%S"
 AT_PATTERN = re.compile(r"^at\((\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\)$")
@@ -186,20 +187,40 @@ def _asg_same(existing: dict[str, Any] | None, change: ScheduledChange) -> bool:
 
 
 def asg_schedule(link: RoleLink, region: str, group_name: str, changes: list[ScheduledChange]) -> list[AwsCall]:
-    """Schedule each change on the group (absolute sizes), skipping those already identical; return the calls made."""
+    """Schedule the changes on the group (absolute sizes) in one batch call, skipping those already identical.
+
+    One BatchPutScheduledUpdateGroupAction per group (up to 50 actions) instead of
+    one call per action: a plan's scale-up and revert steps cost a single write.
+    """
     for change in changes:
         _check_change(change, allow_desired=True)
     existing = _asg_actions(link, region, group_name, sorted({change.name for change in changes})) if changes else {}
+    pending = [change for change in changes if not _asg_same(existing.get(change.name), change)]
     client = aws_client(link, "autoscaling", region)
     calls = []
-    for change in changes:
-        before = existing.get(change.name)
-        if _asg_same(before, change):
-            continue
-        request = _asg_request(group_name, change)
-        with translate_errors("autoscaling", "PutScheduledUpdateGroupAction"):
-            response = client.put_scheduled_update_group_action(**request)
-        calls.append(_call("autoscaling", "PutScheduledUpdateGroupAction", request, response, before))
+    for batch in batches(pending, PUT_BATCH):
+        actions = []
+        for change in batch:
+            action = _asg_request(group_name, change)
+            del action["AutoScalingGroupName"]
+            actions.append(action)
+        request = {"AutoScalingGroupName": group_name, "ScheduledUpdateGroupActions": actions}
+        with translate_errors("autoscaling", "BatchPutScheduledUpdateGroupAction"):
+            response = client.batch_put_scheduled_update_group_action(**request)
+        failed = response.get("FailedScheduledUpdateGroupActions", [])
+        if failed:
+            detail = ", ".join(f"{item['ScheduledActionName']} ({item.get('ErrorCode', '')})" for item in failed)
+            raise PermanentCloudError(f"AWS refused the scheduled actions {detail} of {group_name}.")
+        before = [existing[change.name] for change in batch if change.name in existing]
+        calls.append(
+            _call(
+                "autoscaling",
+                "BatchPutScheduledUpdateGroupAction",
+                request,
+                response,
+                {"ScheduledUpdateGroupActions": before} if before else None,
+            )
+        )
     return calls
 
 

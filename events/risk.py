@@ -54,6 +54,9 @@ def event_risk(event: MediaEvent, *, now: datetime) -> Risk:
         raise_to(Level.HIGH, _("not ready with less than 24 h left"))
     if event.assignee_id is None and event.status not in PRE_REVIEW:
         raise_to(Level.MEDIUM, _("no engineer assigned"))
+    shortfall = getattr(event, "capacity_shortfall", None)
+    if shortfall:
+        raise_to(Level.HIGH, _("capacity short 10 minutes before air"))
     normal = event.stack.normal_peak_rps if event.stack_id else 0
     if normal and event.peak_origin_rps_high > 10 * normal:
         raise_to(Level.HIGH, _("high forecast is over 10× the normal peak"))

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.db.models import Case, Exists, IntegerField, OuterRef, QuerySet, Value, When
 
 from accounts.models import User
 from events.models import MediaEvent, TimelineEntry
@@ -21,10 +21,14 @@ def event_queue(
     *, user: User, now: datetime, mine: bool = False, unassigned: bool = False, this_week: bool = False
 ) -> QuerySet[MediaEvent]:
     """Return the engineers' queue: every organization's events still ahead or on air, by air time."""
+    from scaling.models import ScalingPlan
+
+    short = ScalingPlan.objects.filter(event=OuterRef("pk"), status=ScalingPlan.Status.APPLIED).exclude(shortfall=[])
     events = (
         MediaEvent.objects.for_user(user)
         .exclude(status__in=[Status.COMPLETED, Status.REVIEWED, Status.CANCELLED, Status.DRAFT])
         .select_related("organization", "stack", "assignee")
+        .annotate(capacity_shortfall=Exists(short))
         .order_by("air_start")
     )
     if mine:

@@ -327,7 +327,18 @@ def event_transition(
             _notify(event, "event_accepted", to=_organization_people(event), actor=by)
         elif name == "cancel":
             _notify(event, "event_cancelled", to=_organization_people(event) + _engineers_for(event), actor=by)
+            _cancel_scaling_plans(event)
     return event
+
+
+def _cancel_scaling_plans(event: MediaEvent) -> None:
+    """Cancelling an event cancels its plan, which removes its scheduled actions from AWS."""
+    from scaling.models import ScalingPlan
+    from scaling.services import plan_cancel
+
+    for plan in ScalingPlan.objects.filter(event=event):
+        if plan.is_open():
+            plan_cancel(plan=plan, by=None)
 
 
 def _default_message(name: str, event: MediaEvent, from_status: str) -> str:

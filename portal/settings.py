@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "events",
     "cloud",
     "readiness",
+    "scaling",
     "notifications",
 ]
 
@@ -259,6 +260,7 @@ SPECTACULAR_SETTINGS = {
         "EventStatusEnum": "events.models.MediaEvent.Status",
         "ReadinessRunStatusEnum": "readiness.models.ReadinessRun.Status",
         "CloudAccountStatusEnum": "cloud.models.CloudAccount.Status",
+        "ScalingPlanStatusEnum": "scaling.models.ScalingPlan.Status",
     },
 }
 
@@ -297,6 +299,7 @@ CELERY_BEAT_SCHEDULE = {
     "advance-events-by-clock": {"task": "events.advance_by_clock", "schedule": 60},
     "start-due-readiness-runs": {"task": "readiness.start_due_runs", "schedule": 60},
     "reap-stale-readiness-checks": {"task": "readiness.reap_stale", "schedule": 120},
+    "verify-scaling-plans": {"task": "aws.verify_scaling_plans", "schedule": 60},
 }
 
 # --- Logging ----------------------------------------------------------------

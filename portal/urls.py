@@ -10,6 +10,7 @@ from events.views import calendar, forecast_settings, queue
 from events.views import events as event_views
 from portal import health
 from readiness import views as readiness_views
+from scaling import views as scaling_views
 from stacks import views as stack_views
 
 auth_patterns = [
@@ -51,6 +52,12 @@ organization_patterns = [
     path("events/<int:pk>/assign/", event_views.EventAssignView.as_view(), name="event-assign"),
     path("events/<int:pk>/readiness/", readiness_views.RunStartView.as_view(), name="readiness-start"),
     path("events/<int:pk>/readiness/<int:run>/", readiness_views.RunDetailView.as_view(), name="readiness-run"),
+    path("events/<int:pk>/scaling/", scaling_views.PlanCreateView.as_view(), name="scaling-plan-create"),
+    path(
+        "events/<int:pk>/scaling/<int:plan>/<slug:action>/",
+        scaling_views.PlanActionView.as_view(),
+        name="scaling-plan-action",
+    ),
     # Last among events/<pk>/…: any other slug is a transition name.
     path("events/<int:pk>/<slug:name>/", event_views.EventTransitionView.as_view(), name="event-transition"),
     path("stacks/", stack_views.StackListView.as_view(), name="stack-list"),
@@ -59,6 +66,7 @@ organization_patterns = [
     path("stacks/<int:pk>/resources/", cloud_views.StackResourcesView.as_view(), name="stack-resources"),
     path("forecast/", forecast_settings.ForecastSettingsView.as_view(), name="forecast-settings"),
     path("aws/", cloud_views.AccountView.as_view(), name="cloud-account"),
+    path("aws/automation/", scaling_views.AutomationSwitchView.as_view(), name="automation-switch"),
     path("aws/primetime-access-role.yaml", cloud_views.TemplateDownloadView.as_view(), name="cloud-template"),
 ]
 

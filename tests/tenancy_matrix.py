@@ -152,12 +152,29 @@ def _readiness_run(organization: Organization):
     return ReadinessRun.objects.create(event=make_event(organization), total_checks=0)
 
 
+def _scaling_plan(organization: Organization):
+    from scaling.models import ScalingPlan
+
+    return ScalingPlan.objects.create(event=make_event(organization), fingerprint="x")
+
+
 API_RESOURCES += [
     ApiResource(
         basename="readiness-run",
         make_foreign=_readiness_run,
         lookup=lambda run: str(run.pk),
         create_payload=lambda organization: {"event": make_event(organization, days_ahead=30).pk},
+        deletable=False,
+        parent_field="event",
+    ),
+]
+
+API_RESOURCES += [
+    ApiResource(
+        basename="scaling-plan",
+        make_foreign=_scaling_plan,
+        lookup=lambda plan: str(plan.pk),
+        create_payload=lambda organization: {"event": make_event(organization, days_ahead=40).pk},
         deletable=False,
         parent_field="event",
     ),
@@ -194,6 +211,13 @@ ORGANIZATION_PAGES = [
     OrganizationPage(
         "readiness-run", make_object=_readiness_run, object_kwargs=lambda run: {"pk": run.event_id, "run": run.pk}
     ),
+    OrganizationPage("scaling-plan-create", method="post", make_object=make_event),
+    OrganizationPage(
+        "scaling-plan-action",
+        method="post",
+        make_object=_scaling_plan,
+        object_kwargs=lambda plan: {"pk": plan.event_id, "plan": plan.pk, "action": "cancel"},
+    ),
     OrganizationPage("stack-list"),
     OrganizationPage("stack-create"),
     OrganizationPage("stack-create", method="post", data={"name": "Intruder", "landing_url": "https://x.example/"}),
@@ -208,6 +232,9 @@ ORGANIZATION_PAGES = [
         data={"role_arn": "arn:aws:iam::123456789012:role/Intruder", "regions": ["eu-west-3"], "tag_key": "x"},
     ),
     OrganizationPage("cloud-template"),
+    OrganizationPage(
+        "automation-switch", method="post", data={"paused": "yes", "reason": "intrusion", "confirm": "yes"}
+    ),
     OrganizationPage("forecast-settings"),
     OrganizationPage("forecast-settings", method="post", data={"visit_rate": "0.5"}),
 ]

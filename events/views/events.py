@@ -20,6 +20,7 @@ from events.risk import event_risk
 from portal.forms import add_service_errors
 from portal.http import safe_next_url
 from readiness import selectors as readiness_selectors
+from scaling.models import ScalingPlan
 
 
 class EventListView(OrganizationMixin, ListView):
@@ -131,6 +132,8 @@ class EventDetailView(OrganizationMixin, TemplateView):
         )
         now = timezone.now()
         forecast = forecast_for_event(event)
+        plan = ScalingPlan.objects.filter(event=event).prefetch_related("targets").first()
+        event.capacity_shortfall = bool(plan and plan.status == ScalingPlan.Status.APPLIED and plan.shortfall)
         user = self.request.user
         context.update(
             event=event,
@@ -146,6 +149,13 @@ class EventDetailView(OrganizationMixin, TemplateView):
             else None,
             readiness_runs=(runs := readiness_selectors.runs_of_event(event=event)),
             readiness_changes=readiness_selectors.latest_changes(runs),
+            scaling_plan=(plan := ScalingPlan.objects.filter(event=event).prefetch_related("targets").first()),
+            scaling_actions=list(plan.actions.select_related("actor")[:50]) if plan else [],
+            emergency_actions=[
+                ("scale-now", _("Scale now")),
+                ("revert-now", _("Revert now")),
+                ("cancel", _("Cancel the plan")),
+            ],
             **forecast_chart_context(event, forecast),
         )
         return context

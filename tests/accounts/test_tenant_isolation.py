@@ -10,6 +10,7 @@ from cloud.models import CloudAccount, StackResource
 from events.models import ForecastProfile, MediaEvent
 from portal.api_urls import router
 from readiness.models import ReadinessRun
+from scaling.models import ScalingPlan
 from stacks.models import Stack
 from tests.conftest import api_client_for, client_for
 from tests.tenancy_matrix import API_RESOURCES, ORGANIZATION_PAGES, USER_OWNED_API
@@ -27,8 +28,13 @@ def _snapshot() -> tuple:
         list(MediaEvent.objects.order_by("pk").values_list("pk", "organization_id", "title", "status", "assignee_id")),
         list(ForecastProfile.objects.order_by("pk").values_list("pk", "organization_id", "visit_rate")),
         list(ReadinessRun.objects.order_by("pk").values_list("pk", "event_id", "status")),
-        list(CloudAccount.objects.order_by("pk").values_list("pk", "organization_id", "role_arn", "external_id")),
+        list(
+            CloudAccount.objects.order_by("pk").values_list(
+                "pk", "organization_id", "role_arn", "external_id", "automation_paused"
+            )
+        ),
         list(StackResource.objects.order_by("pk").values_list("pk", "stack_id", "unit_rps")),
+        list(ScalingPlan.objects.order_by("pk").values_list("pk", "event_id", "status")),
     )
 
 

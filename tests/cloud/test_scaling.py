@@ -98,9 +98,10 @@ def test_schedule_up_and_revert_on_the_group_and_read_them_back(seeded):
 
     calls = asg_schedule(link, REGION, group, _asg_plan(group))
 
-    assert [call.operation for call in calls] == ["PutScheduledUpdateGroupAction"] * 3
+    # One batch call carries the scale-up and both revert steps.
+    assert [call.operation for call in calls] == ["BatchPutScheduledUpdateGroupAction"]
+    assert len(calls[0].request["ScheduledUpdateGroupActions"]) == 3
     assert all(call.request_id for call in calls)
-    assert all(call.response == {"ResponseMetadata": {"RequestId": call.request_id}} for call in calls)
     assert all(call.before is None for call in calls)
     held = {action["ScheduledActionName"]: action for action in _account_actions(group)}
     assert set(held) == {change.name for change in _asg_plan(group)}
@@ -121,11 +122,13 @@ def test_schedule_up_and_revert_on_the_group_and_read_them_back(seeded):
 def test_every_request_states_absolute_sizes_and_a_start_time(seeded):
     calls = asg_schedule(seeded["link"], REGION, seeded["group"], _asg_plan(seeded["group"]))
 
-    for call in calls:
-        assert {"MinSize", "MaxSize", "DesiredCapacity", "StartTime"} <= set(call.request)
-        assert all(isinstance(call.request[key], int) for key in ("MinSize", "MaxSize", "DesiredCapacity"))
-        assert not {"AdjustmentType", "ScalingAdjustment", "Recurrence"} & set(call.request)
-        datetime.fromisoformat(call.request["StartTime"])  # JSON-safe for the audit row
+    actions = [action for call in calls for action in call.request["ScheduledUpdateGroupActions"]]
+    assert len(actions) == 3
+    for action in actions:
+        assert {"MinSize", "MaxSize", "DesiredCapacity", "StartTime"} <= set(action)
+        assert all(isinstance(action[key], int) for key in ("MinSize", "MaxSize", "DesiredCapacity"))
+        assert not {"AdjustmentType", "ScalingAdjustment", "Recurrence"} & set(action)
+        datetime.fromisoformat(action["StartTime"])  # JSON-safe for the audit row
 
 
 def test_applying_twice_makes_no_mutating_call_and_no_duplicate(seeded):
@@ -150,8 +153,10 @@ def test_a_changed_step_overwrites_its_own_action_only(seeded):
 
     [call] = asg_schedule(link, REGION, group, replanned)
 
-    assert call.request["ScheduledActionName"] == plan[0].name
-    assert (call.before["MinSize"], call.request["MinSize"]) == (8, 10)
+    [action] = call.request["ScheduledUpdateGroupActions"]
+    assert action["ScheduledActionName"] == plan[0].name
+    [before] = call.before["ScheduledUpdateGroupActions"]
+    assert (before["MinSize"], action["MinSize"]) == (8, 10)
     assert len(_account_actions(group)) == 3
 
 
@@ -246,7 +251,7 @@ def test_throttling_is_transient(link, demo_stack):
     with Stubber(aws_client(link, "autoscaling", REGION)) as stub:
         stub.add_response("describe_scheduled_actions", {"ScheduledUpdateGroupActions": []})
         stub.add_client_error(
-            "put_scheduled_update_group_action", service_error_code="Throttling", http_status_code=400
+            "batch_put_scheduled_update_group_action", service_error_code="Throttling", http_status_code=400
         )
         with pytest.raises(TransientCloudError) as raised:
             asg_schedule(link, REGION, group, [change])
@@ -257,7 +262,7 @@ def test_throttling_is_transient(link, demo_stack):
 @pytest.mark.parametrize(
     ("service", "operation", "permission"),
     [
-        ("autoscaling", "put_scheduled_update_group_action", "autoscaling:PutScheduledUpdateGroupAction"),
+        ("autoscaling", "batch_put_scheduled_update_group_action", "autoscaling:BatchPutScheduledUpdateGroupAction"),
         ("application-autoscaling", "put_scheduled_action", "application-autoscaling:PutScheduledAction"),
     ],
 )

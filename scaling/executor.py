@@ -1,0 +1,228 @@
+"""Turn an approved plan into scheduled actions on AWS (scale-up and its revert together), and remove them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cloud import scaling as aws
+from cloud.exceptions import CloudError, PermanentCloudError
+from cloud.models import CloudAccount
+from scaling import services
+from scaling.models import PlanTarget, ScalingAction, ScalingPlan
+
+Status = ScalingPlan.Status
+APP_SCALING = {
+    "ecs_service": ("ecs", "ecs:service:DesiredCount"),
+    "dynamodb_table": ("dynamodb", "dynamodb:table:ReadCapacityUnits"),
+}
+
+
+def _changes(plan: ScalingPlan, target: PlanTarget, *, with_desired: bool) -> list[aws.ScheduledChange]:
+    def change(step: str, at: datetime, capacity: dict) -> aws.ScheduledChange:
+        return aws.ScheduledChange(
+            name=aws.scheduled_action_name(plan.pk, target.identifier, step),
+            at=at,
+            min_size=capacity.get("min"),
+            max_size=capacity.get("max"),
+            desired=capacity.get("desired") if with_desired else None,
+        )
+
+    steps = [change("up", target.scale_up_at, target.target)]
+    for index, (at, capacity) in enumerate(target.revert_steps, start=1):
+        steps.append(change(f"down-{index}", datetime.fromisoformat(at), capacity))
+    return steps
+
+
+def _app_scaling_id(target: PlanTarget) -> tuple[str, str, str]:
+    namespace, dimension = APP_SCALING[target.kind]
+    if target.kind == "ecs_service":
+        # arn:aws:ecs:<region>:<account>:service/<cluster>/<service>
+        return namespace, "service/" + target.identifier.split(":service/", 1)[1], dimension
+    return namespace, f"table/{target.name}", dimension
+
+
+def _schedule(link, plan: ScalingPlan, target: PlanTarget) -> list[aws.AwsCall]:
+    if target.kind == "autoscaling_group":
+        return aws.asg_schedule(link, target.region, target.name, _changes(plan, target, with_desired=True))
+    namespace, resource_id, dimension = _app_scaling_id(target)
+    return aws.scalable_target_schedule(
+        link, target.region, namespace, resource_id, dimension, _changes(plan, target, with_desired=False)
+    )
+
+
+def _unschedule(link, plan: ScalingPlan, target: PlanTarget) -> list[aws.AwsCall]:
+    names = [change.name for change in _changes(plan, target, with_desired=False)]
+    if target.kind == "autoscaling_group":
+        return aws.asg_unschedule(link, target.region, target.name, names)
+    namespace, resource_id, dimension = _app_scaling_id(target)
+    return aws.scalable_target_unschedule(link, target.region, namespace, resource_id, dimension, names)
+
+
+def plan_apply_now(*, plan_id: int, actor_id: int | None) -> ScalingPlan:
+    """Schedule every automated target's scale-up with its revert; safe to run twice (names derive from the plan)."""
+    plan = ScalingPlan.objects.select_related("event").get(pk=plan_id)
+    if plan.status != Status.APPLYING:
+        return plan
+    account = CloudAccount.objects.get(organization=plan.event.organization_id)
+    if account.automation_paused:
+        message = _("Not applied: automated changes are paused (%(why)s).") % {"why": account.automation_note}
+        services.record(plan=plan, target=None, actor_id=actor_id, operation="apply", result=ScalingAction.Result.ERROR,
+                        message=message)  # fmt: skip
+        ScalingPlan.objects.filter(pk=plan.pk).update(status=Status.FAILED, message=message)
+        plan.refresh_from_db()
+        return plan
+    link = account.role_link()
+    for target in plan.targets.all():
+        if not target.is_automated():
+            continue
+        try:
+            calls = _schedule(link, plan, target)
+        except PermanentCloudError as error:
+            # Never leave a scale-up without its revert: take back what this target got.
+            for call in _unschedule(link, plan, target):
+                services.record(plan=plan, target=target, actor_id=actor_id, call=call, result=ScalingAction.Result.OK)
+            services.record(
+                plan=plan, target=target, actor_id=actor_id, operation="apply", result=ScalingAction.Result.ERROR,
+                message=error.message,
+            )  # fmt: skip
+            ScalingPlan.objects.filter(pk=plan.pk).update(status=Status.FAILED, message=error.message)
+            plan.refresh_from_db()
+            return plan
+        if not calls:
+            services.record(
+                plan=plan, target=target, actor_id=actor_id, operation="schedule",
+                result=ScalingAction.Result.UNCHANGED, after=target.target,
+                message=_("The scheduled actions were already in place."),
+            )  # fmt: skip
+        for call in calls:
+            services.record(
+                plan=plan,
+                target=target,
+                actor_id=actor_id,
+                call=call,
+                result=ScalingAction.Result.OK,
+                after=target.target,
+            )
+    ScalingPlan.objects.filter(pk=plan.pk, status=Status.APPLYING).update(
+        status=Status.APPLIED, applied_at=timezone.now()
+    )
+    plan.refresh_from_db()
+    return plan
+
+
+def plan_unschedule_now(*, plan_id: int, actor_id: int | None) -> ScalingPlan:
+    """Remove every scheduled action of a cancelled plan; safe to run twice."""
+    plan = ScalingPlan.objects.select_related("event").get(pk=plan_id)
+    account = CloudAccount.objects.get(organization=plan.event.organization_id)
+    link = account.role_link()
+    for target in plan.targets.all():
+        if not target.is_automated():
+            continue
+        for call in _unschedule(link, plan, target):
+            services.record(plan=plan, target=target, actor_id=actor_id, call=call, result=ScalingAction.Result.OK)
+    return plan
+
+
+def plan_scheduled_on_aws(plan: ScalingPlan) -> dict[str, list[aws.ScheduledChange]]:
+    """Return, per automated target, the plan's actions AWS holds now (to show and to test the invariant)."""
+    account = CloudAccount.objects.get(organization=plan.event.organization_id)
+    link = account.role_link()
+    prefix = aws.plan_prefix(plan.pk)
+    found = {}
+    for target in plan.targets.all():
+        if not target.is_automated():
+            continue
+        try:
+            if target.kind == "autoscaling_group":
+                found[target.name] = aws.asg_scheduled_actions(link, target.region, target.name, prefix)
+            else:
+                namespace, resource_id, dimension = _app_scaling_id(target)
+                found[target.name] = aws.scalable_target_scheduled_actions(
+                    link, target.region, namespace, resource_id, dimension, prefix
+                )
+        except CloudError:
+            found[target.name] = []
+    return found
+
+
+def set_capacity_now(*, plan: ScalingPlan, actor_id: int | None, revert: bool) -> None:
+    """Set the Auto Scaling groups of a plan to their target (or back to now) at once, audited."""
+    account = CloudAccount.objects.get(organization=plan.event.organization_id)
+    link = account.role_link()
+    for target in plan.targets.filter(kind="autoscaling_group"):
+        if target.refused:
+            continue
+        capacity = target.now if revert else target.target
+        call = aws.asg_set_capacity(
+            link,
+            target.region,
+            target.name,
+            min_size=capacity["min"],
+            max_size=capacity["max"],
+            desired=capacity["desired"],
+        )
+        services.record(
+            plan=plan, target=target, actor_id=actor_id, call=call, result=ScalingAction.Result.OK,
+            before=target.target if revert else target.now, after=capacity,
+            message=_("Reverted now.") if revert else _("Scaled now."),
+        )  # fmt: skip
+
+
+def plans_verify_due(*, now=None) -> list[ScalingPlan]:
+    """At T-10 minutes, compare what is in service with each applied plan's targets; warn on a shortfall."""
+    from datetime import timedelta
+
+    from cloud.inventory import refresh
+    from cloud.resources import Resource, ResourceKind
+
+    now = now or timezone.now()
+    due = ScalingPlan.objects.filter(
+        status=Status.APPLIED,
+        verified_at__isnull=True,
+        event__air_start__lte=now + timedelta(minutes=10),
+        event__air_start__gt=now,
+    ).select_related("event", "event__assignee", "event__organization")
+    verified = []
+    for plan in due:
+        account = CloudAccount.objects.get(organization=plan.event.organization_id)
+        shortfall = []
+        for target in plan.targets.filter(kind="autoscaling_group"):
+            if not target.is_automated():
+                continue
+            current = refresh(
+                account.role_link(),
+                Resource(kind=ResourceKind.autoscaling_group, identifier=target.identifier, name=target.name,
+                         region=target.region),
+            )  # fmt: skip
+            in_service = current.capacity.get("in_service", 0)
+            if in_service < target.target.get("desired", 0):
+                shortfall.append(
+                    {"resource": target.name, "in_service": in_service, "target": target.target["desired"]}
+                )
+        claimed = ScalingPlan.objects.filter(pk=plan.pk, verified_at__isnull=True).update(
+            verified_at=now, shortfall=shortfall
+        )
+        if claimed and shortfall:
+            _alert_shortfall(plan, shortfall)
+        verified.append(plan)
+    return verified
+
+
+def _alert_shortfall(plan: ScalingPlan, shortfall: list[dict]) -> None:
+    from django.conf import settings
+    from django.urls import reverse
+
+    from notifications.services import email_send
+
+    event = plan.event
+    recipients = [event.assignee.email] if event.assignee else []
+    url = settings.SITE_URL + reverse("event-detail", args=[event.organization.slug, event.pk])
+    for recipient in recipients:
+        email_send(
+            to=[recipient],
+            template="emails/capacity_shortfall",
+            context={"event": event, "shortfall": shortfall, "url": url},
+        )

@@ -1,0 +1,136 @@
+"""Scaling plans (plan → approve → apply → reverted, or cancelled) and the audit of every AWS change."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from accounts.tenancy import TenantQuerySet
+
+
+class ScalingPlan(models.Model):
+    class Status(models.TextChoices):
+        PLANNED = "planned", _("Planned")
+        APPROVED = "approved", _("Approved")
+        APPLYING = "applying", _("Applying")
+        APPLIED = "applied", _("Applied")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    event = models.ForeignKey("events.MediaEvent", on_delete=models.CASCADE, related_name="scaling_plans")
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PLANNED)
+    safety_factor = models.FloatField(_("safety factor"), default=1.5)
+    # What the plan was made from: applying is refused once it changed (drift).
+    fingerprint = models.CharField(max_length=64)
+    totals = models.JSONField(default=dict, blank=True)
+    message = models.TextField(blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    # The T-10 minutes check of capacity actually in service against the targets.
+    verified_at = models.DateTimeField(null=True, blank=True)
+    shortfall = models.JSONField(default=list, blank=True)
+
+    tenant_field = "event__organization"
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("scaling plan")
+        verbose_name_plural = _("scaling plans")
+
+    def __str__(self) -> str:
+        return f"Scaling plan {self.pk} of {self.event}"
+
+    def is_open(self) -> bool:
+        return self.status in {self.Status.PLANNED, self.Status.APPROVED, self.Status.APPLYING, self.Status.APPLIED}
+
+
+class PlanTarget(models.Model):
+    """One resource in a plan: now → target at scale-up → back at revert, with the reason."""
+
+    plan = models.ForeignKey(ScalingPlan, on_delete=models.CASCADE, related_name="targets")
+    kind = models.CharField(max_length=40)
+    identifier = models.CharField(max_length=2048)
+    name = models.CharField(max_length=255)
+    region = models.CharField(max_length=32)
+    now = models.JSONField(default=dict)
+    target = models.JSONField(default=dict)
+    scale_up_at = models.DateTimeField()
+    revert_steps = models.JSONField(default=list, help_text=_("[[ISO time, capacity], ...]"))
+    reason = models.TextField(blank=True)
+    refused = models.TextField(blank=True)
+    needs_separate_approval = models.BooleanField(default=False)
+    outage_note = models.TextField(blank=True)
+
+    tenant_field = "plan__event__organization"
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["plan", "kind", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.now} → {self.target}"
+
+    def is_automated(self) -> bool:
+        """Tell whether applying the plan schedules this target on AWS (with its revert)."""
+        return not self.refused and not self.needs_separate_approval and self.kind in AUTOMATED_KINDS
+
+
+AUTOMATED_KINDS = {"autoscaling_group", "ecs_service", "dynamodb_table"}
+
+
+class ScalingAction(models.Model):
+    """One audited AWS call that changed (or tried to change) a client's account. Append-only."""
+
+    class Result(models.TextChoices):
+        OK = "ok", _("Done")
+        UNCHANGED = "unchanged", _("Already in place")
+        ERROR = "error", _("Failed")
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="scaling_actions")
+    plan = models.ForeignKey(ScalingPlan, on_delete=models.CASCADE, null=True, blank=True, related_name="actions")
+    target = models.ForeignKey(PlanTarget, on_delete=models.SET_NULL, null=True, blank=True, related_name="actions")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Empty when a worker acted on its own."),
+    )
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    resource = models.CharField(max_length=2048, blank=True)
+    service = models.CharField(max_length=64, blank=True)
+    operation = models.CharField(max_length=128)
+    request = models.JSONField(default=dict, blank=True)
+    response = models.JSONField(default=dict, blank=True)
+    request_id = models.CharField(max_length=128, blank=True)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    result = models.CharField(max_length=16, choices=Result.choices)
+    message = models.TextField(blank=True)
+
+    tenant_field = "organization"
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.operation} {self.resource} {self.result}"
+
+    def save(self, *args, **kwargs):
+        # The audit log is evidence: written once, never edited.
+        if self.pk is not None:
+            raise ValueError("Scaling actions are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Scaling actions are append-only.")

@@ -1,0 +1,34 @@
+"""Scaling tasks on the ``aws`` queue: idempotent (action names derive from the plan), retried when transient."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from cloud.exceptions import TransientCloudError
+from scaling import executor
+
+RETRY = {
+    "autoretry_for": (TransientCloudError,),
+    "retry_backoff": 5,
+    "retry_backoff_max": 120,
+    "retry_jitter": True,
+    "max_retries": 6,
+    # Safe to re-run: a worker that dies mid-apply leaves the message to another.
+    "reject_on_worker_lost": True,
+}
+
+
+@shared_task(name="aws.apply_scaling_plan", soft_time_limit=240, time_limit=300, **RETRY)
+def apply_plan_task(plan_id: int, actor_id: int | None) -> None:
+    executor.plan_apply_now(plan_id=plan_id, actor_id=actor_id)
+
+
+@shared_task(name="aws.unschedule_scaling_plan", soft_time_limit=240, time_limit=300, **RETRY)
+def unschedule_plan_task(plan_id: int, actor_id: int | None) -> None:
+    executor.plan_unschedule_now(plan_id=plan_id, actor_id=actor_id)
+
+
+@shared_task(name="aws.verify_scaling_plans", soft_time_limit=50, time_limit=60)
+def verify_plans_task() -> int:
+    """Compare capacity in service with the applied plans of events airing within 10 minutes."""
+    return len(executor.plans_verify_due())
