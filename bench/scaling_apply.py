@@ -310,7 +310,10 @@ def one_round(counter: CallCounter, engineer: User, event: MediaEvent) -> Round:
     return Round(
         automated=len(automated),
         scheduled_actions=actions,
-        minimum=actions + len(automated),
+        # One Describe per target, then one batch Put per Auto Scaling group (up to 50 actions)
+        # and one Put per action on Application Auto Scaling, which has no batch call.
+        minimum=len(automated)
+        + sum(1 if target.kind == "autoscaling_group" else len(target.revert_steps) + 1 for target in automated),
         on_aws=on_aws,
         apply=apply,
         again=again,
@@ -338,7 +341,7 @@ def print_rounds(rounds: list[Round], resources: int) -> None:
         f"\nper plan: {first.automated} automated targets of {resources} resources, {first.scheduled_actions} "
         f"scheduled actions planned, {first.on_aws} found on AWS after apply, {first.audit_rows} audit rows"
     )
-    print(f"minimum calls the plan needs: {first.minimum} ({first.scheduled_actions} Put + {first.automated} Describe)")
+    print(f"minimum calls the plan needs: {first.minimum} (one Describe per target; one batch Put per group)")
     print(f"\nmedian of {len(rounds)}{'':<8}{'wall s':>8}{'in AWS s':>10}{'calls':>7}{'mutating':>10}  target")
     limit = resources * TARGET_CALLS_PER_RESOURCE
     for name in ("apply", "again", "cancel"):
