@@ -16,6 +16,9 @@ CURRENCY = "EUR"
 
 # Instance type -> EUR per hour (on-demand, Linux, eu-west-3, indicative, 2026-11).
 EC2_HOURLY_EUR: dict[str, float] = {
+    "t3.micro": 0.0109,
+    "t3.small": 0.0217,
+    "t3.medium": 0.0434,
     "t3.large": 0.0868,
     "t3.xlarge": 0.1737,
     "t3.2xlarge": 0.3474,
