@@ -65,6 +65,7 @@ organization_patterns = [
     path("stacks/<int:pk>/", stack_views.StackFormView.as_view(), name="stack-update"),
     path("stacks/<int:pk>/resources/", cloud_views.StackResourcesView.as_view(), name="stack-resources"),
     path("forecast/", forecast_settings.ForecastSettingsView.as_view(), name="forecast-settings"),
+    path("scaling-policy/", scaling_views.ScalingPolicyView.as_view(), name="scaling-policy"),
     path("aws/", cloud_views.AccountView.as_view(), name="cloud-account"),
     path("aws/automation/", scaling_views.AutomationSwitchView.as_view(), name="automation-switch"),
     path("aws/primetime-access-role.yaml", cloud_views.TemplateDownloadView.as_view(), name="cloud-template"),

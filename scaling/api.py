@@ -81,7 +81,9 @@ class VisibleEventField(serializers.PrimaryKeyRelatedField):
 
 class PlanCreateSerializer(serializers.Serializer):
     event = VisibleEventField()
-    safety_factor = serializers.FloatField(min_value=1.0, max_value=5.0, default=1.5)
+    safety_factor = serializers.FloatField(
+        min_value=1.0, max_value=5.0, required=False, help_text="Defaults to the organization's scaling policy."
+    )
 
 
 class ScalingPlanViewSet(TenantViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -97,7 +99,7 @@ class ScalingPlanViewSet(TenantViewSetMixin, mixins.ListModelMixin, mixins.Retri
         body = PlanCreateSerializer(data=request.data, context=self.get_serializer_context())
         body.is_valid(raise_exception=True)
         plan = services.plan_create(
-            event=body.validated_data["event"], by=request.user, safety_factor=body.validated_data["safety_factor"]
+            event=body.validated_data["event"], by=request.user, safety_factor=body.validated_data.get("safety_factor")
         )
         return Response(PlanSerializer(plan).data, status=status.HTTP_201_CREATED)
 

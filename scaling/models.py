@@ -3,10 +3,47 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from accounts.tenancy import TenantQuerySet
+
+
+class ScalingPolicy(models.Model):
+    """An organization's rules for pre-scaling: safety factor, caps, and whether the client co-approves plans."""
+
+    organization = models.OneToOneField(
+        "accounts.Organization", on_delete=models.CASCADE, related_name="scaling_policy"
+    )
+    safety_factor = models.FloatField(
+        _("safety factor"),
+        default=1.5,
+        validators=[MinValueValidator(1.0), MaxValueValidator(5.0)],
+        help_text=_("Capacity planned above the forecast's high peak: 1.5 means 50 % more."),
+    )
+    max_instances = models.PositiveIntegerField(
+        _("most instances"), null=True, blank=True, help_text=_("Refuse a plan that would run more instances.")
+    )
+    max_vcpus = models.PositiveIntegerField(_("most vCPUs"), null=True, blank=True)
+    max_hourly_cost_eur = models.DecimalField(
+        _("most extra cost per hour (€)"), max_digits=10, decimal_places=2, null=True, blank=True
+    )
+    client_co_approval = models.BooleanField(
+        _("the client co-approves plans"),
+        default=False,
+        help_text=_("When on, an owner of the organization approves each plan too before it can be applied."),
+    )
+
+    tenant_field = "organization"
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("scaling policy")
+        verbose_name_plural = _("scaling policies")
+
+    def __str__(self) -> str:
+        return f"Scaling policy of {self.organization}"
 
 
 class ScalingPlan(models.Model):
@@ -31,6 +68,10 @@ class ScalingPlan(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     approved_at = models.DateTimeField(null=True, blank=True)
+    client_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    client_approved_at = models.DateTimeField(null=True, blank=True)
     applied_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     # The T-10 minutes check of capacity actually in service against the targets.

@@ -16,7 +16,7 @@ from cloud.models import CloudAccount, StackResource
 from events.forecasting import forecast_for_event
 from events.models import MediaEvent
 from portal.exceptions import Conflict
-from scaling.models import PlanTarget, ScalingAction, ScalingPlan
+from scaling.models import PlanTarget, ScalingAction, ScalingPlan, ScalingPolicy
 from scaling.targets import Caps, PlanInput, ResourceCapacity, plan_targets
 
 Status = ScalingPlan.Status
@@ -79,14 +79,27 @@ def _at(event: MediaEvent, minute: int) -> datetime:
     return event.air_start + timedelta(minutes=minute)
 
 
-def plan_create(*, event: MediaEvent, by: User, safety_factor: float = 1.5) -> ScalingPlan:
-    """Compute targets from the forecast's peaks and the stack's inventory; supersede the event's open plans."""
+def policy_for(organization) -> ScalingPolicy:
+    policy, _created = ScalingPolicy.objects.get_or_create(organization=organization)
+    return policy
+
+
+def plan_create(*, event: MediaEvent, by: User, safety_factor: float | None = None) -> ScalingPlan:
+    """Compute targets from the forecast's peaks and the stack's inventory within the organization's caps;
+    supersede the event's open plans."""
     _require_engineer(by)
     if event.is_locked():
         raise Conflict(
             _("This event is %(status)s: there is nothing to plan.") % {"status": event.get_status_display()}
         )
-    planned = plan_targets(_capacities(event), _plan_input(event, safety_factor), Caps())
+    policy = policy_for(event.organization)
+    safety_factor = safety_factor or policy.safety_factor
+    caps = Caps(
+        max_instances=policy.max_instances,
+        max_vcpus=policy.max_vcpus,
+        max_hourly_cost_eur=float(policy.max_hourly_cost_eur) if policy.max_hourly_cost_eur is not None else None,
+    )
+    planned = plan_targets(_capacities(event), _plan_input(event, safety_factor), caps)
     regions = dict(StackResource.objects.filter(stack=event.stack_id).values_list("identifier", "region"))
     with transaction.atomic():
         for stale in ScalingPlan.objects.filter(event=event, status__in=[Status.PLANNED, Status.APPROVED]):
@@ -135,15 +148,40 @@ def _check_drift(plan: ScalingPlan) -> None:
 
 
 def plan_approve(*, plan: ScalingPlan, by: User) -> ScalingPlan:
-    _require_engineer(by)
+    """Approve as the engineer, or co-approve as an owner when the organization asks for it.
+
+    The plan becomes approved when every approval it needs is in.
+    """
+    organization = plan.event.organization
+    co_approval = policy_for(organization).client_co_approval
+    if by.is_engineer:
+        fields = {"approved_by": by, "approved_at": timezone.now()}
+    elif co_approval and organization.role_of(by) == "owner":
+        fields = {"client_approved_by": by, "client_approved_at": timezone.now()}
+    else:
+        raise PermissionDenied(_("Only provider engineers approve plans (and owners, when co-approval is on)."))
     _check_drift(plan)
-    moved = ScalingPlan.objects.filter(pk=plan.pk, status=Status.PLANNED).update(
-        status=Status.APPROVED, approved_by=by, approved_at=timezone.now()
-    )
-    if moved != 1:
-        raise Conflict(_("Only a planned plan can be approved."))
-    plan.refresh_from_db()
+    with transaction.atomic():
+        moved = ScalingPlan.objects.filter(pk=plan.pk, status=Status.PLANNED).update(**fields)
+        if moved != 1:
+            raise Conflict(_("Only a planned plan can be approved."))
+        plan.refresh_from_db()
+        if plan.approved_by_id and (plan.client_approved_by_id or not co_approval):
+            ScalingPlan.objects.filter(pk=plan.pk, status=Status.PLANNED).update(status=Status.APPROVED)
+            plan.refresh_from_db()
     return plan
+
+
+def policy_update(*, organization, by: User, **fields) -> ScalingPolicy:
+    """Change the organization's safety factor, caps or co-approval (owners and engineers)."""
+    if not organization.is_manageable_by(by):
+        raise PermissionDenied(_("Only owners and engineers change the scaling policy."))
+    policy = policy_for(organization)
+    for field, value in fields.items():
+        setattr(policy, field, value)
+    policy.full_clean()
+    policy.save()
+    return policy
 
 
 def plan_apply(*, plan: ScalingPlan, by: User) -> ScalingPlan:

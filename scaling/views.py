@@ -1,16 +1,19 @@
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.views import View
+from django.views.generic import FormView
 
 from accounts.views.mixins import OrganizationMixin
 from events.models import MediaEvent
 from portal.exceptions import Conflict
+from portal.forms import add_service_errors
 from scaling import services
-from scaling.models import ScalingPlan
+from scaling.models import ScalingPlan, ScalingPolicy
 
 ACTIONS = {
     "approve": (services.plan_approve, _("Plan approved.")),
@@ -81,3 +84,38 @@ class AutomationSwitchView(OrganizationMixin, View):
                 else _("Automated changes resumed."),
             )
         return redirect("cloud-account", org=org)
+
+
+class ScalingPolicyForm(forms.ModelForm):
+    class Meta:
+        model = ScalingPolicy
+        fields = ["safety_factor", "max_instances", "max_vcpus", "max_hourly_cost_eur", "client_co_approval"]
+
+
+class ScalingPolicyView(OrganizationMixin, FormView):
+    """The organization's pre-scaling rules: safety factor, caps, co-approval."""
+
+    manager_required = True
+    template_name = "scaling/policy.html"
+    form_class = ScalingPolicyForm
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["instance"] = services.policy_for(self.organization)
+        return kwargs
+
+    def form_valid(self, form):
+        try:
+            services.policy_update(
+                organization=self.organization,
+                by=self.request.user,
+                **{field: form.cleaned_data[field] for field in ScalingPolicyForm.Meta.fields},
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, _("Scaling policy saved; it applies to the next plans."))
+        return redirect("scaling-policy", org=self.organization.slug)
+
+    def form_invalid(self, form):
+        return self.render_to_response(self.get_context_data(form=form), status=400)

@@ -235,6 +235,8 @@ ORGANIZATION_PAGES = [
     OrganizationPage(
         "automation-switch", method="post", data={"paused": "yes", "reason": "intrusion", "confirm": "yes"}
     ),
+    OrganizationPage("scaling-policy"),
+    OrganizationPage("scaling-policy", method="post", data={"safety_factor": "1.0", "max_instances": "1"}),
     OrganizationPage("forecast-settings"),
     OrganizationPage("forecast-settings", method="post", data={"visit_rate": "0.5"}),
 ]

@@ -20,7 +20,7 @@ from events.risk import event_risk
 from portal.forms import add_service_errors
 from portal.http import safe_next_url
 from readiness import selectors as readiness_selectors
-from scaling.models import ScalingPlan
+from scaling.models import ScalingPlan, ScalingPolicy
 
 
 class EventListView(OrganizationMixin, ListView):
@@ -149,7 +149,8 @@ class EventDetailView(OrganizationMixin, TemplateView):
             else None,
             readiness_runs=(runs := readiness_selectors.runs_of_event(event=event)),
             readiness_changes=readiness_selectors.latest_changes(runs),
-            scaling_plan=(plan := ScalingPlan.objects.filter(event=event).prefetch_related("targets").first()),
+            scaling_plan=plan,
+            co_approval=ScalingPolicy.objects.filter(organization=self.organization, client_co_approval=True).exists(),
             scaling_actions=list(plan.actions.select_related("actor")[:50]) if plan else [],
             emergency_actions=[
                 ("scale-now", _("Scale now")),

@@ -10,7 +10,7 @@ from cloud.models import CloudAccount, StackResource
 from events.models import ForecastProfile, MediaEvent
 from portal.api_urls import router
 from readiness.models import ReadinessRun
-from scaling.models import ScalingPlan
+from scaling.models import ScalingPlan, ScalingPolicy
 from stacks.models import Stack
 from tests.conftest import api_client_for, client_for
 from tests.tenancy_matrix import API_RESOURCES, ORGANIZATION_PAGES, USER_OWNED_API
@@ -35,6 +35,9 @@ def _snapshot() -> tuple:
         ),
         list(StackResource.objects.order_by("pk").values_list("pk", "stack_id", "unit_rps")),
         list(ScalingPlan.objects.order_by("pk").values_list("pk", "event_id", "status")),
+        list(
+            ScalingPolicy.objects.order_by("pk").values_list("pk", "organization_id", "safety_factor", "max_instances")
+        ),
     )
 
 

@@ -296,3 +296,38 @@ def test_plans_through_the_api(personas, linked_event):
     again = engineer.post(reverse("api:scaling-plan-approve", args=[plan_id]))
     assert again.status_code == 409
     assert engineer.get(reverse("api:scaling-plan-audit", args=[plan_id])).json() == []
+
+
+def test_the_organizations_caps_refuse_a_target_with_the_reason(personas, linked_event):
+    services.policy_update(organization=personas.organization, by=personas.owner, max_instances=10, safety_factor=2)
+    plan = services.plan_create(event=linked_event, by=personas.engineer)
+    assert plan.safety_factor == 2
+    target = plan.targets.get()
+    assert target.refused
+    assert "10" in target.refused
+
+
+def test_with_co_approval_the_plan_needs_an_owner_too(personas, linked_event):
+    services.policy_update(organization=personas.organization, by=personas.owner, client_co_approval=True)
+    plan = services.plan_create(event=linked_event, by=personas.engineer)
+    plan = services.plan_approve(plan=plan, by=personas.engineer)
+    assert plan.status == ScalingPlan.Status.PLANNED
+    with pytest.raises(Conflict, match="Only an approved plan"):
+        services.plan_apply(plan=plan, by=personas.engineer)
+    with pytest.raises(PermissionDenied):
+        services.plan_approve(plan=plan, by=personas.member)
+    page = client_for(personas.owner).get(reverse("event-detail", args=["maison-lumiere", linked_event.pk]))
+    assert "Co-approve the plan" in page.content.decode()
+    plan = services.plan_approve(plan=plan, by=personas.owner)
+    assert plan.status == ScalingPlan.Status.APPROVED
+    assert plan.client_approved_by == personas.owner
+
+
+def test_members_cannot_change_the_scaling_policy(personas):
+    response = client_for(personas.member).post(
+        reverse("scaling-policy", args=["maison-lumiere"]), {"safety_factor": "1.0", "max_instances": "1"}
+    )
+    assert response.status_code == 403
+    bad = client_for(personas.owner).post(reverse("scaling-policy", args=["maison-lumiere"]), {"safety_factor": "9"})
+    assert bad.status_code == 400
+    assert "safety_factor" in bad.context["form"].errors
