@@ -300,6 +300,7 @@ CELERY_BEAT_SCHEDULE = {
     "start-due-readiness-runs": {"task": "readiness.start_due_runs", "schedule": 60},
     "reap-stale-readiness-checks": {"task": "readiness.reap_stale", "schedule": 120},
     "verify-scaling-plans": {"task": "aws.verify_scaling_plans", "schedule": 60},
+    "reconcile-pending-scaling-changes": {"task": "aws.reconcile_pending_changes", "schedule": 60},
 }
 
 # --- Logging ----------------------------------------------------------------

@@ -11,7 +11,7 @@ from cloud import scaling as aws
 from cloud.exceptions import CloudError, PermanentCloudError
 from cloud.models import CloudAccount
 from scaling import services
-from scaling.models import PlanTarget, ScalingAction, ScalingPlan
+from scaling.models import RECONCILED_KINDS, PendingChange, PlanTarget, ScalingAction, ScalingPlan
 
 Status = ScalingPlan.Status
 APP_SCALING = {
@@ -78,6 +78,9 @@ def plan_apply_now(*, plan_id: int, actor_id: int | None) -> ScalingPlan:
     for target in plan.targets.all():
         if not target.is_automated():
             continue
+        if target.kind in RECONCILED_KINDS:
+            _queue_reconciled_steps(plan, target, actor_id)
+            continue
         try:
             calls = _schedule(link, plan, target)
         except PermanentCloudError as error:
@@ -114,12 +117,24 @@ def plan_apply_now(*, plan_id: int, actor_id: int | None) -> ScalingPlan:
 
 
 def plan_unschedule_now(*, plan_id: int, actor_id: int | None) -> ScalingPlan:
-    """Remove every scheduled action of a cancelled plan; safe to run twice."""
+    """Remove every scheduled action of a cancelled plan; safe to run twice.
+
+    Steps the reconciler keeps are cancelled; a load balancer reservation already
+    raised is set back to what it was, now.
+    """
     plan = ScalingPlan.objects.select_related("event").get(pk=plan_id)
     account = CloudAccount.objects.get(organization=plan.event.organization_id)
     link = account.role_link()
     for target in plan.targets.all():
         if not target.is_automated():
+            continue
+        if target.kind in RECONCILED_KINDS:
+            raised = target.pending_changes.filter(step="up", status=PendingChange.Status.DONE).exists()
+            target.pending_changes.filter(status=PendingChange.Status.PENDING).update(
+                status=PendingChange.Status.CANCELLED, message=_("The plan was cancelled.")
+            )
+            if raised and not target.pending_changes.filter(step__startswith="down", status="done").exists():
+                _reserve(link, plan, target, target.now, actor_id, _("Reservation set back: the plan was cancelled."))
             continue
         for call in _unschedule(link, plan, target):
             services.record(plan=plan, target=target, actor_id=actor_id, call=call, result=ScalingAction.Result.OK)
@@ -133,7 +148,7 @@ def plan_scheduled_on_aws(plan: ScalingPlan) -> dict[str, list[aws.ScheduledChan
     prefix = aws.plan_prefix(plan.pk)
     found = {}
     for target in plan.targets.all():
-        if not target.is_automated():
+        if not target.is_automated() or target.kind in RECONCILED_KINDS:
             continue
         try:
             if target.kind == "autoscaling_group":
@@ -226,3 +241,67 @@ def _alert_shortfall(plan: ScalingPlan, shortfall: list[dict]) -> None:
             template="emails/capacity_shortfall",
             context={"event": event, "shortfall": shortfall, "url": url},
         )
+
+
+# --- What AWS cannot schedule: kept in the database, applied by the reconciler ---
+
+
+def _queue_reconciled_steps(plan: ScalingPlan, target: PlanTarget, actor_id: int | None) -> None:
+    """Keep the target's scale-up and revert as pending rows (once: the unique step makes a re-apply a no-op)."""
+    steps = [("up", target.scale_up_at, target.target)]
+    steps += [(f"down-{index}", datetime.fromisoformat(at), capacity) for index, (at, capacity) in
+              enumerate(target.revert_steps, start=1)]  # fmt: skip
+    created = 0
+    for step, due_at, capacity in steps:
+        _row, was_created = PendingChange.objects.get_or_create(
+            target=target, step=step, defaults={"due_at": due_at, "capacity": capacity}
+        )
+        created += was_created
+    services.record(
+        plan=plan, target=target, actor_id=actor_id, operation="queue reservation steps",
+        result=ScalingAction.Result.OK if created else ScalingAction.Result.UNCHANGED, after=target.target,
+        message=_("The reservation and its revert will be applied by the portal when due (AWS cannot schedule them)."),
+    )  # fmt: skip
+
+
+def _reserve(link, plan: ScalingPlan, target: PlanTarget, capacity: dict, actor_id: int | None, message: str):
+    lcu = capacity.get("reserved_lcu") or None
+    call = aws.load_balancer_reserve_capacity(link, target.region, target.identifier, lcu)
+    services.record(
+        plan=plan, target=target, actor_id=actor_id, call=call, result=ScalingAction.Result.OK,
+        after={"reserved_lcu": lcu or 0}, message=message,
+    )  # fmt: skip
+    return call
+
+
+def pending_changes_apply_due(*, now=None) -> int:
+    """Apply the due steps AWS cannot schedule; each is claimed once, so two beats never apply one twice."""
+    now = now or timezone.now()
+    applied = 0
+    due = PendingChange.objects.filter(status=PendingChange.Status.PENDING, due_at__lte=now).select_related(
+        "target__plan__event"
+    )
+    for change in due:
+        plan = change.target.plan
+        account = CloudAccount.objects.get(organization=plan.event.organization_id)
+        if account.automation_paused:
+            continue  # stays pending until automation resumes
+        claimed = PendingChange.objects.filter(pk=change.pk, status=PendingChange.Status.PENDING).update(
+            status=PendingChange.Status.APPLYING
+        )
+        if claimed != 1:
+            continue
+        try:
+            _reserve(account.role_link(), plan, change.target, change.capacity, None, _("Applied by the reconciler."))
+        except PermanentCloudError as error:
+            PendingChange.objects.filter(pk=change.pk).update(status=PendingChange.Status.FAILED, message=error.message)
+            services.record(plan=plan, target=change.target, actor_id=None, operation="ModifyCapacityReservation",
+                            result=ScalingAction.Result.ERROR, message=error.message)  # fmt: skip
+            continue
+        except CloudError:
+            # Transient: give it back to the next minute's run.
+            PendingChange.objects.filter(pk=change.pk).update(status=PendingChange.Status.PENDING)
+            continue
+        PendingChange.objects.filter(pk=change.pk).update(status=PendingChange.Status.DONE, done_at=timezone.now())
+        applied += 1
+    return applied

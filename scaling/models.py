@@ -124,7 +124,38 @@ class PlanTarget(models.Model):
         return not self.refused and not self.needs_separate_approval and self.kind in AUTOMATED_KINDS
 
 
-AUTOMATED_KINDS = {"autoscaling_group", "ecs_service", "dynamodb_table"}
+AUTOMATED_KINDS = {"autoscaling_group", "ecs_service", "dynamodb_table", "load_balancer"}
+# AWS has no scheduler for these: the portal keeps their steps as PendingChange rows.
+RECONCILED_KINDS = {"load_balancer"}
+
+
+class PendingChange(models.Model):
+    """A step AWS cannot schedule (a load balancer's LCU reservation), applied by the reconciler when due."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        APPLYING = "applying", _("Applying")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    target = models.ForeignKey(PlanTarget, on_delete=models.CASCADE, related_name="pending_changes")
+    step = models.CharField(max_length=16)
+    due_at = models.DateTimeField(db_index=True)
+    capacity = models.JSONField(default=dict)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    message = models.TextField(blank=True)
+
+    tenant_field = "target__plan__event__organization"
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_at", "pk"]
+        constraints = [models.UniqueConstraint(fields=["target", "step"], name="pending_change_once_per_step")]
+
+    def __str__(self) -> str:
+        return f"{self.target.name} {self.step} at {self.due_at:%Y-%m-%d %H:%M}"
 
 
 class ScalingAction(models.Model):

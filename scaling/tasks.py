@@ -32,3 +32,9 @@ def unschedule_plan_task(plan_id: int, actor_id: int | None) -> None:
 def verify_plans_task() -> int:
     """Compare capacity in service with the applied plans of events airing within 10 minutes."""
     return len(executor.plans_verify_due())
+
+
+@shared_task(name="aws.reconcile_pending_changes", soft_time_limit=50, time_limit=60)
+def reconcile_pending_changes_task() -> int:
+    """Apply the due reservation steps that AWS cannot schedule itself."""
+    return executor.pending_changes_apply_due()

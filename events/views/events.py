@@ -132,7 +132,7 @@ class EventDetailView(OrganizationMixin, TemplateView):
         )
         now = timezone.now()
         forecast = forecast_for_event(event)
-        plan = ScalingPlan.objects.filter(event=event).prefetch_related("targets").first()
+        plan = ScalingPlan.objects.filter(event=event).prefetch_related("targets__pending_changes").first()
         event.capacity_shortfall = bool(plan and plan.status == ScalingPlan.Status.APPLIED and plan.shortfall)
         user = self.request.user
         context.update(

@@ -331,3 +331,96 @@ def test_members_cannot_change_the_scaling_policy(personas):
     bad = client_for(personas.owner).post(reverse("scaling-policy", args=["maison-lumiere"]), {"safety_factor": "9"})
     assert bad.status_code == 400
     assert "safety_factor" in bad.context["form"].errors
+
+
+@pytest.fixture
+def reservations(monkeypatch):
+    """moto has no ModifyCapacityReservation (tests/cloud/test_scaling.py checks the call with Stubber): record it."""
+    from cloud import scaling as cloud_scaling
+
+    made = []
+
+    def reserve(link, region, arn, minimum_lcu):
+        made.append(minimum_lcu)
+        request = {"LoadBalancerArn": arn}
+        request.update({"MinimumLoadBalancerCapacity": {"CapacityUnits": minimum_lcu}} if minimum_lcu else
+                       {"ResetCapacityReservation": True})  # fmt: skip
+        return cloud_scaling.AwsCall(
+            "elasticloadbalancing", "ModifyCapacityReservation", request, {}, f"req-{len(made)}"
+        )
+
+    monkeypatch.setattr(cloud_scaling, "load_balancer_reserve_capacity", reserve)
+    return made
+
+
+@pytest.fixture
+def event_with_load_balancer(linked_event):
+    from cloud.inventory import discover as read
+
+    found = read(CloudAccount.objects.get().role_link(), REGION, include_global=False)
+    balancer = next(resource for resource in found.resources if resource.kind == "load_balancer")
+    StackResource.objects.create(
+        stack=linked_event.stack,
+        kind=balancer.kind,
+        identifier=balancer.identifier,
+        name=balancer.name,
+        region=REGION,
+        capacity=balancer.capacity,
+    )
+    return linked_event
+
+
+def test_load_balancer_reservation_and_its_revert_are_applied_by_the_reconciler_once(
+    personas, event_with_load_balancer, reservations, django_capture_on_commit_callbacks
+):
+    from scaling.models import PendingChange
+
+    event = event_with_load_balancer
+    plan = services.plan_create(event=event, by=personas.engineer)
+    services.plan_approve(plan=plan, by=personas.engineer)
+    _apply(plan, personas, django_capture_on_commit_callbacks)
+    executor.plan_apply_now(plan_id=plan.pk, actor_id=None)  # a retried apply queues nothing more
+    balancer = plan.targets.get(kind="load_balancer")
+    steps = list(balancer.pending_changes.values_list("step", flat=True))
+    assert steps[0] == "up"
+    assert any(step.startswith("down") for step in steps)
+
+    assert executor.pending_changes_apply_due(now=balancer.scale_up_at - timedelta(minutes=1)) == 0
+    assert executor.pending_changes_apply_due(now=balancer.scale_up_at) == 1
+    assert executor.pending_changes_apply_due(now=balancer.scale_up_at) == 0  # a second beat
+    assert reservations == [balancer.target["reserved_lcu"]]
+    revert_due = balancer.pending_changes.exclude(step="up").order_by("due_at").last().due_at
+    executor.pending_changes_apply_due(now=revert_due)
+    assert reservations[-1] is None  # back to no reservation, as before the plan
+    assert not PendingChange.objects.filter(status=PendingChange.Status.PENDING).exists()
+
+
+def test_cancelling_after_the_reservation_sets_it_back(
+    personas, event_with_load_balancer, reservations, django_capture_on_commit_callbacks
+):
+    from scaling.models import PendingChange
+
+    plan = services.plan_create(event=event_with_load_balancer, by=personas.engineer)
+    services.plan_approve(plan=plan, by=personas.engineer)
+    _apply(plan, personas, django_capture_on_commit_callbacks)
+    balancer = plan.targets.get(kind="load_balancer")
+    executor.pending_changes_apply_due(now=balancer.scale_up_at)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.plan_cancel(plan=plan, by=personas.engineer)
+    assert reservations == [balancer.target["reserved_lcu"], None]
+    assert set(balancer.pending_changes.values_list("status", flat=True)) == {
+        PendingChange.Status.DONE,
+        PendingChange.Status.CANCELLED,
+    }
+
+
+def test_the_kill_switch_holds_pending_reservations(
+    personas, event_with_load_balancer, reservations, django_capture_on_commit_callbacks
+):
+    plan = services.plan_create(event=event_with_load_balancer, by=personas.engineer)
+    services.plan_approve(plan=plan, by=personas.engineer)
+    _apply(plan, personas, django_capture_on_commit_callbacks)
+    services.automation_pause(organization=personas.organization, by=personas.engineer, paused=True, reason="freeze")
+    balancer = plan.targets.get(kind="load_balancer")
+    assert executor.pending_changes_apply_due(now=balancer.scale_up_at) == 0
+    assert reservations == []
