@@ -8,6 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from accounts.tenancy import TenantQuerySet
+from portal.append_only import AppendOnly
 
 
 class ScalingPolicy(models.Model):
@@ -158,7 +159,7 @@ class PendingChange(models.Model):
         return f"{self.target.name} {self.step} at {self.due_at:%Y-%m-%d %H:%M}"
 
 
-class ScalingAction(models.Model):
+class ScalingAction(AppendOnly, models.Model):
     """One audited AWS call that changed (or tried to change) a client's account. Append-only."""
 
     class Result(models.TextChoices):
@@ -197,12 +198,3 @@ class ScalingAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.operation} {self.resource} {self.result}"
-
-    def save(self, *args, **kwargs):
-        # The audit log is evidence: written once, never edited.
-        if self.pk is not None:
-            raise ValueError("Scaling actions are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValueError("Scaling actions are append-only.")

@@ -5,9 +5,10 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from accounts.tenancy import TenantQuerySet
+from portal.append_only import AppendOnly
 
 
-class TimelineEntry(models.Model):
+class TimelineEntry(AppendOnly, models.Model):
     """One line of an event's history: who did what, when and why. Append-only."""
 
     class Kind(models.TextChoices):
@@ -42,15 +43,6 @@ class TimelineEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"
-
-    def save(self, *args, **kwargs):
-        # The timeline is evidence: entries are written once and never edited.
-        if self.pk is not None:
-            raise ValueError("Timeline entries are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValueError("Timeline entries are append-only.")
 
     @property
     def to_status_label(self) -> str:
