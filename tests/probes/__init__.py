@@ -326,3 +326,63 @@ class H2Server:
                         )
                         connection.send_data(event.stream_id, self.body, end_stream=True)
                 tls.sendall(connection.data_to_send())
+
+
+# --- A DNS server on loopback, for the DNS TTL probe ---
+
+DnsRecords = dict[tuple[str, str], list[tuple[str, int, str, str]]]
+
+
+@contextmanager
+def fake_dns_server(records: DnsRecords, *, silent: frozenset[str] = frozenset()) -> Iterator[int]:
+    """Answer DNS over UDP on 127.0.0.1 from ``records`` ((name., type) → [(owner, ttl, type, value)]).
+
+    Names not in the records get NXDOMAIN; names in ``silent`` get no answer at all. Yields the port.
+    """
+    import dns.message
+    import dns.rcode
+    import dns.rdatatype
+    import dns.rrset
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.settimeout(0.05)
+    stop = threading.Event()
+    known_names = {name for name, _kind in records}
+
+    def answer() -> None:
+        while not stop.is_set():
+            try:
+                data, client = sock.recvfrom(4096)
+            except TimeoutError:
+                continue
+            query = dns.message.from_wire(data)
+            question = query.question[0]
+            name, rdtype = question.name.to_text(), dns.rdatatype.to_text(question.rdtype)
+            if name in silent:
+                continue
+            response = dns.message.make_response(query)
+            if name not in known_names:
+                response.set_rcode(dns.rcode.NXDOMAIN)
+            for owner, ttl, kind, value in records.get((name, rdtype), []):
+                response.answer.append(dns.rrset.from_text(owner, ttl, "IN", kind, value))
+            sock.sendto(response.to_wire(), client)
+
+    thread = threading.Thread(target=answer, daemon=True)
+    thread.start()
+    try:
+        yield sock.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join(2)
+        sock.close()
+
+
+def resolver_on(port: int):
+    """Return a dnspython resolver that asks only the fake server on 127.0.0.1:port."""
+    import dns.resolver
+
+    resolver = dns.resolver.Resolver(configure=False)
+    resolver.nameservers = ["127.0.0.1"]
+    resolver.port = port
+    return resolver

@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 
-import dns.message
-import dns.rcode
-import dns.rdatatype
-import dns.resolver
-import dns.rrset
 import pytest
 
 from portal import netguard
 from probes import http
-from tests.probes import Handler, respond, serve, wait_then
+from tests.probes import Handler, fake_dns_server, resolver_on, respond, serve, wait_then
 
 
 @pytest.fixture(autouse=True)
@@ -97,53 +89,10 @@ RECORDS = {
 }
 
 
-@contextmanager
-def fake_dns_server() -> Iterator[int]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.settimeout(0.05)
-    stop = threading.Event()
-
-    def answer() -> None:
-        while not stop.is_set():
-            try:
-                data, client = sock.recvfrom(4096)
-            except TimeoutError:
-                continue
-            query = dns.message.from_wire(data)
-            question = query.question[0]
-            name, rdtype = question.name.to_text(), dns.rdatatype.to_text(question.rdtype)
-            if name == "silent.example.test.":
-                continue
-            response = dns.message.make_response(query)
-            known_names = {known for known, _ in RECORDS}
-            if name not in known_names:
-                response.set_rcode(dns.rcode.NXDOMAIN)
-            for owner, ttl, kind, value in RECORDS.get((name, rdtype), []):
-                response.answer.append(dns.rrset.from_text(owner, ttl, "IN", kind, value))
-            sock.sendto(response.to_wire(), client)
-
-    thread = threading.Thread(target=answer, daemon=True)
-    thread.start()
-    try:
-        yield sock.getsockname()[1]
-    finally:
-        stop.set()
-        thread.join(2)
-        sock.close()
-
-
 @pytest.fixture
 def dns_port(monkeypatch):
-    with fake_dns_server() as port:
-
-        def local_resolver() -> dns.resolver.Resolver:
-            resolver = dns.resolver.Resolver(configure=False)
-            resolver.nameservers = ["127.0.0.1"]
-            resolver.port = port
-            return resolver
-
-        monkeypatch.setattr(http, "dns_resolver", local_resolver)
+    with fake_dns_server(RECORDS, silent=frozenset({"silent.example.test."})) as port:
+        monkeypatch.setattr(http, "dns_resolver", lambda: resolver_on(port))
         yield port
 
 

@@ -8,18 +8,10 @@ from __future__ import annotations
 
 import gzip
 import json
-import socket
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from types import SimpleNamespace
 
-import dns.message
-import dns.rcode
-import dns.rdatatype
-import dns.resolver
-import dns.rrset
 import pytest
 
 from portal import netguard
@@ -28,7 +20,19 @@ from readiness import services
 from readiness.checks import http as http_checks
 from readiness.models import CheckResult, Outcome, ReadinessRun, Severity
 from readiness.registry import REGISTRY, checks
-from tests.probes import FakeResolver, H2Server, Handler, Pki, free_port, redirect, respond, serve, text
+from tests.probes import (
+    FakeResolver,
+    H2Server,
+    Handler,
+    Pki,
+    fake_dns_server,
+    free_port,
+    redirect,
+    resolver_on,
+    respond,
+    serve,
+    text,
+)
 
 HTTP_CHECK_IDS = [
     "http.status",
@@ -380,55 +384,17 @@ def test_cdn_fails_when_the_origin_answers_itself():
 # --- http.dns_ttl: dnspython asks a fake DNS server on 127.0.0.1 ---
 
 
-@contextmanager
-def fake_dns(records: dict[str, int]) -> Iterator[int]:
-    """Answer A queries for the names given with 93.184.216.34 and their TTL, NXDOMAIN for others."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.settimeout(0.05)
-    stop = threading.Event()
-
-    def answer() -> None:
-        while not stop.is_set():
-            try:
-                data, client = sock.recvfrom(4096)
-            except TimeoutError:
-                continue
-            query = dns.message.from_wire(data)
-            question = query.question[0]
-            name = question.name.to_text().rstrip(".")
-            response = dns.message.make_response(query)
-            if name not in records:
-                response.set_rcode(dns.rcode.NXDOMAIN)
-            elif question.rdtype == dns.rdatatype.A:
-                response.answer.append(dns.rrset.from_text(f"{name}.", records[name], "IN", "A", "93.184.216.34"))
-            sock.sendto(response.to_wire(), client)
-
-    thread = threading.Thread(target=answer, daemon=True)
-    thread.start()
-    try:
-        yield sock.getsockname()[1]
-    finally:
-        stop.set()
-        thread.join(2)
-        sock.close()
-
-
 @pytest.fixture
 def dns_records(monkeypatch):
     records = {"short.example.test": 60, "long.example.test": 3600}
     # The SSRF guard resolves through netguard.lookup: these names are public addresses (never connected to).
     table = {name: ["93.184.216.34"] for name in [*records, "missing.example.test"]}
     monkeypatch.setattr(netguard, "lookup", FakeResolver(table))
-    with fake_dns(records) as port:
-
-        def local_resolver() -> dns.resolver.Resolver:
-            resolver = dns.resolver.Resolver(configure=False)
-            resolver.nameservers = ["127.0.0.1"]
-            resolver.port = port
-            return resolver
-
-        monkeypatch.setattr(prober, "dns_resolver", local_resolver)
+    answers = {(f"{name}.", "A"): [(f"{name}.", ttl, "A", "93.184.216.34")] for name, ttl in records.items()} | {
+        (f"{name}.", "AAAA"): [] for name in records
+    }
+    with fake_dns_server(answers) as port:
+        monkeypatch.setattr(prober, "dns_resolver", lambda: resolver_on(port))
         yield records
 
 
