@@ -451,5 +451,25 @@ def forecast_profile_update(*, organization: Organization, by: User, values: Map
         for field in ForecastProfile.PARAMETER_FIELDS:
             setattr(profile, field, values.get(field))
         profile.save()
-        for event in MediaEvent.objects.filter(organization=organization).exclude(status__in=LOCKED_STATUSES):
-            event_forecast_refresh(event=event, parameters=parameters)
+        # Hundreds of events can be ahead: their peaks are recomputed by a worker, not in the request.
+        transaction.on_commit(lambda: _enqueue_forecast_refresh(organization.pk))
+
+
+def _enqueue_forecast_refresh(organization_id: int) -> None:
+    from events.tasks import refresh_forecasts_task
+
+    refresh_forecasts_task.delay(organization_id)
+
+
+def forecasts_refresh(*, organization_id: int) -> int:
+    """Recompute the stored peaks of an organization's events still ahead; return how many."""
+    from events.forecasting import forecast_parameters_for
+
+    organization = Organization.objects.get(pk=organization_id)
+    parameters = forecast_parameters_for(organization)
+    events = MediaEvent.objects.filter(organization=organization).exclude(status__in=LOCKED_STATUSES)
+    count = 0
+    for event in events.select_related("stack", "organization"):
+        event_forecast_refresh(event=event, parameters=parameters)
+        count += 1
+    return count

@@ -41,7 +41,9 @@ class ForecastSettingsView(OrganizationMixin, FormView):
         except ValidationError as error:
             add_service_errors(form, error)
             return self.render_to_response(self.get_context_data(form=form), status=400)
-        messages.success(self.request, _("Forecast parameters saved; the forecasts of upcoming events were updated."))
+        messages.success(
+            self.request, _("Forecast parameters saved; the forecasts of upcoming events are being updated.")
+        )
         return redirect("forecast-settings", org=self.organization.slug)
 
     def form_invalid(self, form):

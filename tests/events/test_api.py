@@ -48,13 +48,16 @@ def test_forecast_endpoint_returns_the_per_minute_series(personas, event_factory
     assert abs(body["total_visits"]["likely"] - 2_000_000 * 0.02) < 1
 
 
-def test_forecast_follows_the_organizations_parameters(personas, event_factory):
+def test_forecast_follows_the_organizations_parameters(personas, event_factory, django_capture_on_commit_callbacks):
     event = event_factory(status=Status.SUBMITTED)
     client = api_client_for(personas.owner)
     before = client.get(reverse("api:event-forecast", args=[event.pk])).json()["peak_visits_per_s"]["value"]["likely"]
     from events import services
 
-    services.forecast_profile_update(organization=personas.organization, by=personas.owner, values={"visit_rate": 0.04})
+    with django_capture_on_commit_callbacks(execute=True):
+        services.forecast_profile_update(
+            organization=personas.organization, by=personas.owner, values={"visit_rate": 0.04}
+        )
     after = client.get(reverse("api:event-forecast", args=[event.pk])).json()["peak_visits_per_s"]["value"]["likely"]
     assert abs(after - 2 * before) < 1e-6 * after
     event.refresh_from_db()
