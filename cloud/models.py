@@ -67,6 +67,9 @@ class CloudAccount(models.Model):
     discovered = models.JSONField(default=list, blank=True, editable=False)
     discovery_errors = models.JSONField(default=list, blank=True, editable=False)
     discovered_at = models.DateTimeField(_("discovered"), null=True, blank=True)
+    # Per region, read with the inventory: the EC2 on-demand vCPU quota and the vCPUs running now, so a plan
+    # can check its scale-up against it without calling AWS in the request.
+    quotas = models.JSONField(default=dict, blank=True, editable=False)
     # The organization-wide kill switch: while on, the portal changes nothing in the account.
     automation_paused = models.BooleanField(_("automated changes paused"), default=False)
     automation_note = models.TextField(_("why paused"), blank=True)

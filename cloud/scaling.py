@@ -22,7 +22,7 @@ from typing import Any
 
 from cloud.adapters._common import batches
 from cloud.client import RoleLink, aws_client, translate_errors
-from cloud.exceptions import InvalidRequest, NotFound, PermanentCloudError
+from cloud.exceptions import InvalidRequest, NotFound, PermanentCloudError, TransientCloudError
 
 NAME_PREFIX = "primetime-plan"
 MAX_NAME_LENGTH = 255  # Auto Scaling's limit; Application Auto Scaling allows 256
@@ -422,3 +422,86 @@ def load_balancer_reserve_capacity(link: RoleLink, region: str, arn: str, minimu
     with translate_errors("elbv2", "ModifyCapacityReservation"):
         response = aws_client(link, "elbv2", region).modify_capacity_reservation(**request)
     return _call("elbv2", "ModifyCapacityReservation", request, response, None)
+
+
+# --- ElastiCache replicas and RDS read replicas (separately approved recommendations) ---
+
+
+def elasticache_set_replicas(link: RoleLink, region: str, group_id: str, replicas: int) -> AwsCall | None:
+    """Set every shard of a replication group to ``replicas`` replicas now; None when it already has them.
+
+    Neither direction causes an outage. A group that is busy (modifying, snapshotting) answers
+    TransientCloudError, so the reconciler tries again the next minute.
+    """
+    if replicas < 0:
+        raise InvalidRequest(f"replicas must not be negative ({replicas}).")
+    client = aws_client(link, "elasticache", region)
+    with translate_errors("elasticache", "DescribeReplicationGroups"):
+        group = client.describe_replication_groups(ReplicationGroupId=group_id)["ReplicationGroups"][0]
+    shards = group.get("NodeGroups", [])
+    current = min((len(shard.get("NodeGroupMembers", [])) - 1 for shard in shards), default=0)
+    if current == replicas and all(len(shard.get("NodeGroupMembers", [])) - 1 == replicas for shard in shards):
+        return None
+    if group.get("Status") != "available":
+        raise TransientCloudError(
+            f"ElastiCache group {group_id} is {group.get('Status')}; its replicas can change once it is available."
+        )
+    operation = "IncreaseReplicaCount" if replicas > current else "DecreaseReplicaCount"
+    request = {"ReplicationGroupId": group_id, "NewReplicaCount": replicas, "ApplyImmediately": True}
+    with translate_errors("elasticache", operation):
+        if operation == "IncreaseReplicaCount":
+            response = client.increase_replica_count(**request)
+        else:
+            response = client.decrease_replica_count(**request)
+    return _call("elasticache", operation, request, response, {"replicas": current})
+
+
+def read_replica_name(plan_id: int, source_arn: str, number: int) -> str:
+    """Return the identifier of a plan's n-th read replica of a source (a DB identifier: ≤ 63, no '--')."""
+    digest = hashlib.sha256(source_arn.encode()).hexdigest()[:8]
+    return f"primetime-{int(plan_id)}-{digest}-r{int(number)}"
+
+
+def rds_set_read_replicas(link: RoleLink, region: str, source_arn: str, plan_id: int, added: int) -> list[AwsCall]:
+    """Make the plan's read replicas of a DB instance number ``added``: create the missing, delete the extra.
+
+    Only replicas the plan created (named by ``read_replica_name``) are ever deleted; the client's own
+    replicas are never touched. Creating a replica causes no outage on a Multi-AZ source (a short I/O
+    pause on a Single-AZ one).
+    """
+    if added < 0:
+        raise InvalidRequest(f"added must not be negative ({added}).")
+    client = aws_client(link, "rds", region)
+    source_id = source_arn.rsplit(":", 1)[-1]
+    with translate_errors("rds", "DescribeDBInstances"):
+        source = client.describe_db_instances(DBInstanceIdentifier=source_id)["DBInstances"][0]
+    prefix = read_replica_name(plan_id, source_arn, 0)[:-1]
+    existing = sorted(name for name in source.get("ReadReplicaDBInstanceIdentifiers", []) if name.startswith(prefix))
+    wanted = [read_replica_name(plan_id, source_arn, number) for number in range(1, added + 1)]
+    calls = []
+    for name in wanted:
+        if name in existing:
+            continue
+        request = {
+            "DBInstanceIdentifier": name,
+            "SourceDBInstanceIdentifier": source_id,
+            "DBInstanceClass": source["DBInstanceClass"],
+            "Tags": [{"Key": "primetime:plan", "Value": str(plan_id)}],
+        }
+        with translate_errors("rds", "CreateDBInstanceReadReplica"):
+            try:
+                response = client.create_db_instance_read_replica(**request)
+            except client.exceptions.DBInstanceAlreadyExistsFault:
+                continue  # created by an earlier try that did not see the answer
+        calls.append(_call("rds", "CreateDBInstanceReadReplica", request, response, None))
+    for name in existing:
+        if name in wanted:
+            continue
+        request = {"DBInstanceIdentifier": name, "SkipFinalSnapshot": True, "DeleteAutomatedBackups": True}
+        try:
+            with translate_errors("rds", "DeleteDBInstance"):
+                response = client.delete_db_instance(**request)
+        except NotFound:
+            continue
+        calls.append(_call("rds", "DeleteDBInstance", request, response, {"replica": name}))
+    return calls

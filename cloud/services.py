@@ -93,8 +93,29 @@ def account_discover(*, account_id: int) -> CloudAccount:
     account.discovered = resources
     account.discovery_errors = errors
     account.discovered_at = timezone.now()
-    account.save(update_fields=["discovered", "discovery_errors", "discovered_at", "updated_at"])
+    account.quotas = {region: _quotas_read(link, region) for region in account.regions}
+    account.save(update_fields=["discovered", "discovery_errors", "discovered_at", "quotas", "updated_at"])
     return account
+
+
+def _quotas_read(link, region: str) -> dict:
+    """Read the EC2 on-demand vCPU quota and what runs now; a refusal is kept as the reason, not raised."""
+    from cloud.adapters.quotas import ec2_on_demand_vcpu_quota, ec2_running_standard_vcpus
+    from cloud.exceptions import CloudError
+
+    read_at = timezone.now().isoformat()
+    try:
+        running = ec2_running_standard_vcpus(link, region)
+    except CloudError as error:
+        running = None
+        running_error = error.message
+    else:
+        running_error = ""
+    try:
+        quota = ec2_on_demand_vcpu_quota(link, region)
+    except CloudError as error:
+        return {"read_at": read_at, "error": error.message, "running_vcpus": running}
+    return {"read_at": read_at, "ec2_vcpus": quota, "running_vcpus": running, "running_error": running_error}
 
 
 def discovered_resources(account: CloudAccount) -> list[Resource]:

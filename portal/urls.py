@@ -58,6 +58,11 @@ organization_patterns = [
         scaling_views.PlanActionView.as_view(),
         name="scaling-plan-action",
     ),
+    path(
+        "events/<int:pk>/scaling/<int:plan>/targets/<int:target>/approve/",
+        scaling_views.RecommendationApproveView.as_view(),
+        name="scaling-recommendation-approve",
+    ),
     # Last among events/<pk>/…: any other slug is a transition name.
     path("events/<int:pk>/<slug:name>/", event_views.EventTransitionView.as_view(), name="event-transition"),
     path("stacks/", stack_views.StackListView.as_view(), name="stack-list"),

@@ -16,6 +16,7 @@ class PlanTargetSerializer(serializers.ModelSerializer):
     class Meta:
         model = PlanTarget
         fields = [
+            "id",
             "kind",
             "identifier",
             "name",
@@ -28,6 +29,7 @@ class PlanTargetSerializer(serializers.ModelSerializer):
             "refused",
             "needs_separate_approval",
             "outage_note",
+            "separately_approved_at",
         ]
 
 
@@ -86,6 +88,16 @@ class PlanCreateSerializer(serializers.Serializer):
     )
 
 
+class RecommendationApproveSerializer(serializers.Serializer):
+    target = serializers.IntegerField(help_text="The id of the plan's target to approve.")
+
+    def validate_target(self, value):
+        try:
+            return self.context["plan"].targets.get(pk=value)
+        except PlanTarget.DoesNotExist:
+            raise serializers.ValidationError("This plan has no target with this id.") from None
+
+
 class ScalingPlanViewSet(TenantViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Scaling plans: clients read them; engineers plan, approve, apply and cancel."""
 
@@ -121,6 +133,19 @@ class ScalingPlanViewSet(TenantViewSetMixin, mixins.ListModelMixin, mixins.Retri
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         return self._act(services.plan_cancel, request)
+
+    @extend_schema(
+        request=RecommendationApproveSerializer,
+        responses=PlanSerializer,
+        description="Approve one ElastiCache or RDS recommendation of the plan on its own (engineers).",
+    )
+    @action(detail=True, methods=["post"], url_path="approve-recommendation")
+    def approve_recommendation(self, request, pk=None):
+        plan = self.get_object()
+        body = RecommendationApproveSerializer(data=request.data, context={"plan": plan})
+        body.is_valid(raise_exception=True)
+        services.recommendation_approve(target=body.validated_data["target"], by=request.user)
+        return Response(PlanSerializer(ScalingPlan.objects.get(pk=plan.pk)).data)
 
     @extend_schema(responses=ScalingActionSerializer(many=True))
     @action(detail=True, methods=["get"])

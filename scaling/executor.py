@@ -6,12 +6,14 @@ from datetime import datetime
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cloud import scaling as aws
 from cloud.exceptions import CloudError, PermanentCloudError
 from cloud.models import CloudAccount
 from scaling import services
 from scaling.models import RECONCILED_KINDS, PendingChange, PlanTarget, ScalingAction, ScalingPlan
+from scaling.targets import UNITS_KEY
 
 Status = ScalingPlan.Status
 APP_SCALING = {
@@ -79,7 +81,7 @@ def plan_apply_now(*, plan_id: int, actor_id: int | None) -> ScalingPlan:
         if not target.is_automated():
             continue
         if target.kind in RECONCILED_KINDS:
-            _queue_reconciled_steps(plan, target, actor_id)
+            queue_reconciled_steps(plan, target, actor_id)
             continue
         try:
             calls = _schedule(link, plan, target)
@@ -134,7 +136,7 @@ def plan_unschedule_now(*, plan_id: int, actor_id: int | None) -> ScalingPlan:
                 status=PendingChange.Status.CANCELLED, message=_("The plan was cancelled.")
             )
             if raised and not target.pending_changes.filter(step__startswith="down", status="done").exists():
-                _reserve(link, plan, target, target.now, actor_id, _("Reservation set back: the plan was cancelled."))
+                _apply_step(link, plan, target, target.now, actor_id, _("Set back: the plan was cancelled."))
             continue
         for call in _unschedule(link, plan, target):
             services.record(plan=plan, target=target, actor_id=actor_id, call=call, result=ScalingAction.Result.OK)
@@ -186,12 +188,53 @@ def set_capacity_now(*, plan: ScalingPlan, actor_id: int | None, revert: bool) -
         )  # fmt: skip
 
 
-def plans_verify_due(*, now=None) -> list[ScalingPlan]:
-    """At T-10 minutes, compare what is in service with each applied plan's targets; warn on a shortfall."""
-    from datetime import timedelta
+# What the T-10 check reads per kind: (the capacity key read now, the target key, what it counts).
+VERIFIED = {
+    "autoscaling_group": ("in_service", "desired", gettext_lazy("instances in service")),
+    "elasticache_replication_group": ("replicas", "replicas", gettext_lazy("replicas per shard")),
+    "rds_instance": ("read_replicas", "read_replicas", gettext_lazy("read replicas")),
+}
 
+
+def _verify_target(link, target: PlanTarget) -> dict | None:
+    """Return the target's shortfall at T-10 (what is there against what the plan put there), or None."""
+    from cloud.adapters.load_balancers import load_balancer_capacity_reservation
     from cloud.inventory import refresh
     from cloud.resources import Resource, ResourceKind
+
+    if target.kind == "load_balancer":
+        wanted = int(target.target.get("reserved_lcu") or 0)
+        reservation = load_balancer_capacity_reservation(link, target.region, target.identifier)
+        reserved = reservation.minimum_lcu or 0
+        if reservation.state == "provisioned" and reserved >= wanted:
+            return None
+        return {
+            "resource": target.name,
+            "what": _("LCUs reserved and provisioned"),
+            "in_service": reserved if reservation.state == "provisioned" else 0,
+            "target": wanted,
+            "state": reservation.state or "none",
+        }
+    if target.kind not in VERIFIED:
+        return None  # ECS, DynamoDB, Aurora: Application Auto Scaling enforces MinCapacity itself
+    have_key, want_key, what = VERIFIED[target.kind]
+    current = refresh(
+        link,
+        Resource(kind=ResourceKind(target.kind), identifier=target.identifier, name=target.name, region=target.region),
+    )
+    have, wanted = int(current.capacity.get(have_key) or 0), int(target.target.get(want_key) or 0)
+    if have >= wanted:
+        return None
+    return {"resource": target.name, "what": str(what), "in_service": have, "target": wanted}
+
+
+def plans_verify_due(*, now=None) -> list[ScalingPlan]:
+    """At T-10 minutes, compare what is in service with each applied plan's targets; warn on a shortfall.
+
+    Instances in service, LCU reservations provisioned, cache and database replicas in place. A target that
+    cannot be read counts as short: at T-10 an engineer should look rather than trust it.
+    """
+    from datetime import timedelta
 
     now = now or timezone.now()
     due = ScalingPlan.objects.filter(
@@ -202,21 +245,19 @@ def plans_verify_due(*, now=None) -> list[ScalingPlan]:
     ).select_related("event", "event__assignee", "event__organization")
     verified = []
     for plan in due:
-        account = CloudAccount.objects.get(organization=plan.event.organization_id)
+        link = CloudAccount.objects.get(organization=plan.event.organization_id).role_link()
         shortfall = []
-        for target in plan.targets.filter(kind="autoscaling_group"):
+        for target in plan.targets.all():
             if not target.is_automated():
                 continue
-            current = refresh(
-                account.role_link(),
-                Resource(kind=ResourceKind.autoscaling_group, identifier=target.identifier, name=target.name,
-                         region=target.region),
-            )  # fmt: skip
-            in_service = current.capacity.get("in_service", 0)
-            if in_service < target.target.get("desired", 0):
-                shortfall.append(
-                    {"resource": target.name, "in_service": in_service, "target": target.target["desired"]}
-                )
+            try:
+                short = _verify_target(link, target)
+            except CloudError as error:
+                wanted = target.target.get(UNITS_KEY.get(target.kind, ""), 0)
+                short = {"resource": target.name, "what": _("could not be read: %(why)s") % {"why": error.message},
+                         "in_service": 0, "target": wanted}  # fmt: skip
+            if short:
+                shortfall.append(short)
         claimed = ScalingPlan.objects.filter(pk=plan.pk, verified_at__isnull=True).update(
             verified_at=now, shortfall=shortfall
         )
@@ -246,7 +287,7 @@ def _alert_shortfall(plan: ScalingPlan, shortfall: list[dict]) -> None:
 # --- What AWS cannot schedule: kept in the database, applied by the reconciler ---
 
 
-def _queue_reconciled_steps(plan: ScalingPlan, target: PlanTarget, actor_id: int | None) -> None:
+def queue_reconciled_steps(plan: ScalingPlan, target: PlanTarget, actor_id: int | None) -> None:
     """Keep the target's scale-up and revert as pending rows (once: the unique step makes a re-apply a no-op)."""
     steps = [("up", target.scale_up_at, target.target)]
     steps += [(f"down-{index}", datetime.fromisoformat(at), capacity) for index, (at, capacity) in
@@ -260,18 +301,32 @@ def _queue_reconciled_steps(plan: ScalingPlan, target: PlanTarget, actor_id: int
     services.record(
         plan=plan, target=target, actor_id=actor_id, operation="queue reservation steps",
         result=ScalingAction.Result.OK if created else ScalingAction.Result.UNCHANGED, after=target.target,
-        message=_("The reservation and its revert will be applied by the portal when due (AWS cannot schedule them)."),
+        message=_("The change and its revert will be applied by the portal when due (AWS cannot schedule them)."),
     )  # fmt: skip
 
 
-def _reserve(link, plan: ScalingPlan, target: PlanTarget, capacity: dict, actor_id: int | None, message: str):
-    lcu = capacity.get("reserved_lcu") or None
-    call = aws.load_balancer_reserve_capacity(link, target.region, target.identifier, lcu)
-    services.record(
-        plan=plan, target=target, actor_id=actor_id, call=call, result=ScalingAction.Result.OK,
-        after={"reserved_lcu": lcu or 0}, message=message,
-    )  # fmt: skip
-    return call
+def _apply_step(link, plan: ScalingPlan, target: PlanTarget, capacity: dict, actor_id: int | None, message: str):
+    """Set a reconciled target to ``capacity`` now (absolute, so a repeat changes nothing), audited."""
+    if target.kind == "load_balancer":
+        lcu = capacity.get("reserved_lcu") or None
+        calls = [aws.load_balancer_reserve_capacity(link, target.region, target.identifier, lcu)]
+    elif target.kind == "elasticache_replication_group":
+        call = aws.elasticache_set_replicas(link, target.region, target.name, int(capacity.get("replicas") or 0))
+        calls = [call] if call else []
+    else:  # rds_instance: the plan's own read replicas, on top of the client's
+        added = int(capacity.get("read_replicas") or 0) - int(target.now.get("read_replicas") or 0)
+        calls = aws.rds_set_read_replicas(link, target.region, target.identifier, plan.pk, max(0, added))
+    for call in calls:
+        services.record(
+            plan=plan, target=target, actor_id=actor_id, call=call, result=ScalingAction.Result.OK,
+            after=capacity, message=message,
+        )  # fmt: skip
+    if not calls:
+        services.record(
+            plan=plan, target=target, actor_id=actor_id, operation=_("set capacity"),
+            result=ScalingAction.Result.UNCHANGED, after=capacity, message=_("Already in place."),
+        )  # fmt: skip
+    return calls
 
 
 def pending_changes_apply_due(*, now=None) -> int:
@@ -292,10 +347,12 @@ def pending_changes_apply_due(*, now=None) -> int:
         if claimed != 1:
             continue
         try:
-            _reserve(account.role_link(), plan, change.target, change.capacity, None, _("Applied by the reconciler."))
+            _apply_step(
+                account.role_link(), plan, change.target, change.capacity, None, _("Applied by the reconciler.")
+            )
         except PermanentCloudError as error:
             PendingChange.objects.filter(pk=change.pk).update(status=PendingChange.Status.FAILED, message=error.message)
-            services.record(plan=plan, target=change.target, actor_id=None, operation="ModifyCapacityReservation",
+            services.record(plan=plan, target=change.target, actor_id=None, operation=_("set capacity"),
                             result=ScalingAction.Result.ERROR, message=error.message)  # fmt: skip
             continue
         except CloudError:

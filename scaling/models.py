@@ -110,6 +110,12 @@ class PlanTarget(models.Model):
     refused = models.TextField(blank=True)
     needs_separate_approval = models.BooleanField(default=False)
     outage_note = models.TextField(blank=True)
+    # A recommendation (ElastiCache or RDS replicas) is applied only once an engineer approved it on its own,
+    # having read its outage note.
+    separately_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    separately_approved_at = models.DateTimeField(null=True, blank=True)
 
     tenant_field = "plan__event__organization"
     objects = TenantQuerySet.as_manager()
@@ -122,16 +128,28 @@ class PlanTarget(models.Model):
 
     def is_automated(self) -> bool:
         """Tell whether applying the plan schedules this target on AWS (with its revert)."""
-        return not self.refused and not self.needs_separate_approval and self.kind in AUTOMATED_KINDS
+        if self.refused or self.kind not in AUTOMATED_KINDS:
+            return False
+        return not self.needs_separate_approval or self.separately_approved_at is not None
+
+    def awaits_separate_approval(self) -> bool:
+        return self.needs_separate_approval and not self.refused and self.separately_approved_at is None
 
 
-AUTOMATED_KINDS = {"autoscaling_group", "ecs_service", "dynamodb_table", "load_balancer"}
+AUTOMATED_KINDS = {
+    "autoscaling_group",
+    "ecs_service",
+    "dynamodb_table",
+    "load_balancer",
+    "elasticache_replication_group",
+    "rds_instance",
+}
 # AWS has no scheduler for these: the portal keeps their steps as PendingChange rows.
-RECONCILED_KINDS = {"load_balancer"}
+RECONCILED_KINDS = {"load_balancer", "elasticache_replication_group", "rds_instance"}
 
 
 class PendingChange(models.Model):
-    """A step AWS cannot schedule (a load balancer's LCU reservation), applied by the reconciler when due."""
+    """A step AWS cannot schedule (an LCU reservation, cache or database replicas), applied by the reconciler."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")

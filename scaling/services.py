@@ -49,7 +49,43 @@ def _capacities(event: MediaEvent) -> list[ResourceCapacity]:
     return capacities
 
 
-def _plan_input(event: MediaEvent, safety_factor: float) -> PlanInput:
+def vcpu_quota_left(event: MediaEvent) -> dict | None:
+    """Return the EC2 vCPU quota the stack's Auto Scaling groups may use, as read with the last inventory.
+
+    That is the region's on-demand standard quota less the vCPUs running outside the stack's groups (they
+    stay in use during the spike). None when the stack has no group; ``error`` says why when unknown.
+    """
+    groups = list(
+        StackResource.objects.filter(stack=event.stack_id, kind=StackResource.Kind.AUTOSCALING_GROUP).values_list(
+            "name", "region"
+        )
+    )
+    if not groups:
+        return None
+    account = CloudAccount.objects.filter(organization=event.organization_id).first()
+    quotas = account.quotas if account else {}
+    names = {name for name, _region in groups}
+    tightest = None
+    for region in sorted({region for _name, region in groups}):
+        read = quotas.get(region)
+        if not read:
+            return {"region": region, "error": _("Not read yet: discover the account's resources again.")}
+        if "ec2_vcpus" not in read:
+            return {"region": region, "error": read.get("error", ""), "read_at": read.get("read_at")}
+        elsewhere = sum(vcpus for group, vcpus in (read.get("running_vcpus") or {}).items() if group not in names)
+        left = {
+            "region": region,
+            "quota": read["ec2_vcpus"],
+            "elsewhere": elsewhere,
+            "available": max(0.0, read["ec2_vcpus"] - elsewhere),
+            "read_at": read.get("read_at"),
+        }
+        if tightest is None or left["available"] < tightest["available"]:
+            tightest = left
+    return tightest
+
+
+def _plan_input(event: MediaEvent, safety_factor: float, *, vcpu_quota: float | None = None) -> PlanInput:
     forecast = forecast_for_event(event)
     high_origin = forecast.peak_origin_rps.value.high
     return PlanInput(
@@ -59,6 +95,7 @@ def _plan_input(event: MediaEvent, safety_factor: float) -> PlanInput:
         active_connections=forecast.peak_sessions.value.high,
         bandwidth_mbps=high_origin * ORIGIN_BYTES_PER_REQUEST * 8 / 1_000_000,
         safety_factor=safety_factor,
+        vcpu_quota=vcpu_quota,
         air_end_minute=round(event.segment_minutes),
         tail_minutes=60,
         step_down=True,
@@ -99,7 +136,9 @@ def plan_create(*, event: MediaEvent, by: User, safety_factor: float | None = No
         max_vcpus=policy.max_vcpus,
         max_hourly_cost_eur=float(policy.max_hourly_cost_eur) if policy.max_hourly_cost_eur is not None else None,
     )
-    planned = plan_targets(_capacities(event), _plan_input(event, safety_factor), caps)
+    quota = vcpu_quota_left(event)
+    available = quota.get("available") if quota else None
+    planned = plan_targets(_capacities(event), _plan_input(event, safety_factor, vcpu_quota=available), caps)
     regions = dict(StackResource.objects.filter(stack=event.stack_id).values_list("identifier", "region"))
     with transaction.atomic():
         for stale in ScalingPlan.objects.filter(event=event, status__in=[Status.PLANNED, Status.APPROVED]):
@@ -115,6 +154,7 @@ def plan_create(*, event: MediaEvent, by: User, safety_factor: float | None = No
                 "instances": planned.totals.instances,
                 "vcpus": planned.totals.vcpus,
                 "estimated_cost_eur": round(planned.totals.estimated_cost_eur, 2),
+                "vcpu_quota": quota,
             },
             created_by=by,
         )
@@ -170,6 +210,37 @@ def plan_approve(*, plan: ScalingPlan, by: User) -> ScalingPlan:
             ScalingPlan.objects.filter(pk=plan.pk, status=Status.PLANNED).update(status=Status.APPROVED)
             plan.refresh_from_db()
     return plan
+
+
+def recommendation_approve(*, target: PlanTarget, by: User) -> PlanTarget:
+    """Approve one ElastiCache or RDS recommendation on its own, after reading its outage note (engineers).
+
+    An approved recommendation is applied with its plan, by the reconciler (AWS cannot schedule it); when
+    the plan is already applied, its steps are queued at once.
+    """
+    from scaling.executor import queue_reconciled_steps
+
+    _require_engineer(by)
+    plan = target.plan
+    if not target.awaits_separate_approval():
+        raise Conflict(_("Only a recommendation waiting for its own approval can be approved."))
+    if plan.status not in {Status.PLANNED, Status.APPROVED, Status.APPLYING, Status.APPLIED}:
+        raise Conflict(_("This plan is %(status)s: plan again first.") % {"status": plan.get_status_display()})
+    _check_drift(plan)
+    with transaction.atomic():
+        moved = PlanTarget.objects.filter(pk=target.pk, separately_approved_at__isnull=True).update(
+            separately_approved_by=by, separately_approved_at=timezone.now()
+        )
+        if moved != 1:
+            raise Conflict(_("This recommendation is already approved."))
+        target.refresh_from_db()
+        record(
+            plan=plan, target=target, actor_id=by.pk, operation="approve recommendation",
+            result=ScalingAction.Result.OK, after=target.target, message=target.outage_note,
+        )  # fmt: skip
+        if ScalingPlan.objects.filter(pk=plan.pk, status=Status.APPLIED).exists():
+            queue_reconciled_steps(plan, target, by.pk)
+    return target
 
 
 def policy_update(*, organization, by: User, **fields) -> ScalingPolicy:

@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from cloud.instance_types import size_vcpus
 from scaling.prices import hourly_price, scaled_window_cost, unpriced
 
 AUTOSCALING_GROUP = "autoscaling_group"
@@ -56,8 +57,6 @@ ELASTICACHE_MAX_REPLICAS = 5  # per shard
 RDS_MAX_READ_REPLICAS = 15
 RECOMMENDATION_LEAD_MINUTES = 120  # replicas take tens of minutes to create and sync
 EPSILON = 1e-9
-
-SIZE_VCPUS = {"large": 2, "xlarge": 4, "2xlarge": 8, "4xlarge": 16}
 
 
 @dataclass(frozen=True)
@@ -227,7 +226,7 @@ def instance_vcpus(resource: ResourceCapacity) -> int | None:
             return math.ceil(float(name.split(":")[1]))
         except (IndexError, ValueError):
             return None
-    return SIZE_VCPUS.get(name.rpartition(".")[2]) if "." in name else None
+    return size_vcpus(name)
 
 
 def plan_targets(resources: list[ResourceCapacity], plan_input: PlanInput, caps: Caps) -> PlannedScaling:

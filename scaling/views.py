@@ -13,7 +13,7 @@ from events.models import MediaEvent
 from portal.exceptions import Conflict
 from portal.forms import add_service_errors
 from scaling import services
-from scaling.models import ScalingPlan, ScalingPolicy
+from scaling.models import PlanTarget, ScalingPlan, ScalingPolicy
 
 ACTIONS = {
     "approve": (services.plan_approve, _("Plan approved.")),
@@ -59,6 +59,30 @@ class PlanActionView(OrganizationMixin, View):
             messages.error(request, error.message)
         else:
             messages.success(request, done)
+        return redirect("event-detail", org=org, pk=pk)
+
+
+class RecommendationApproveView(OrganizationMixin, View):
+    """Approve one ElastiCache or RDS recommendation on its own, confirming its outage note was read."""
+
+    def post(self, request, org, pk, plan, target):
+        plan_target = get_object_or_404(
+            PlanTarget.objects.in_organization(self.organization).select_related("plan__event"),
+            pk=target,
+            plan_id=plan,
+            plan__event_id=pk,
+        )
+        if request.POST.get("confirm") != "yes":
+            messages.error(request, _("Tick the confirmation first: say you read what the change interrupts."))
+            return redirect("event-detail", org=org, pk=pk)
+        try:
+            services.recommendation_approve(target=plan_target, by=request.user)
+        except Conflict as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request, _("%(name)s approved: it is applied with the plan, when due.") % {"name": plan_target.name}
+            )
         return redirect("event-detail", org=org, pk=pk)
 
 

@@ -158,6 +158,24 @@ def _scaling_plan(organization: Organization):
     return ScalingPlan.objects.create(event=make_event(organization), fingerprint="x")
 
 
+def _plan_target(organization: Organization):
+    from django.utils import timezone
+
+    from scaling.models import PlanTarget
+
+    return PlanTarget.objects.create(
+        plan=_scaling_plan(organization),
+        kind="rds_instance",
+        identifier="arn:aws:rds:eu-west-3:123456789012:db:shop",
+        name="shop",
+        region="eu-west-3",
+        now={"read_replicas": 0},
+        target={"read_replicas": 1},
+        scale_up_at=timezone.now(),
+        needs_separate_approval=True,
+    )
+
+
 API_RESOURCES += [
     ApiResource(
         basename="readiness-run",
@@ -217,6 +235,13 @@ ORGANIZATION_PAGES = [
         method="post",
         make_object=_scaling_plan,
         object_kwargs=lambda plan: {"pk": plan.event_id, "plan": plan.pk, "action": "cancel"},
+    ),
+    OrganizationPage(
+        "scaling-recommendation-approve",
+        method="post",
+        make_object=_plan_target,
+        object_kwargs=lambda target: {"pk": target.plan.event_id, "plan": target.plan_id, "target": target.pk},
+        data={"confirm": "yes"},
     ),
     OrganizationPage("stack-list"),
     OrganizationPage("stack-create"),

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -20,7 +21,7 @@ from events.risk import event_risk
 from portal.forms import add_service_errors
 from portal.http import safe_next_url
 from readiness import selectors as readiness_selectors
-from scaling.models import ScalingPlan, ScalingPolicy
+from scaling.models import PlanTarget, ScalingPlan, ScalingPolicy
 
 
 class EventListView(OrganizationMixin, ListView):
@@ -132,7 +133,14 @@ class EventDetailView(OrganizationMixin, TemplateView):
         )
         now = timezone.now()
         forecast = forecast_for_event(event)
-        plan = ScalingPlan.objects.filter(event=event).prefetch_related("targets__pending_changes").first()
+        plan = (
+            ScalingPlan.objects.filter(event=event)
+            .prefetch_related(
+                Prefetch("targets", PlanTarget.objects.select_related("separately_approved_by")),
+                "targets__pending_changes",
+            )
+            .first()
+        )
         event.capacity_shortfall = bool(plan and plan.status == ScalingPlan.Status.APPLIED and plan.shortfall)
         user = self.request.user
         context.update(

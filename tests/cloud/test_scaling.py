@@ -24,6 +24,7 @@ from cloud.scaling import (
     asg_scheduled_actions,
     asg_set_capacity,
     asg_unschedule,
+    elasticache_set_replicas,
     load_balancer_reserve_capacity,
     plan_prefix,
     scalable_target_schedule,
@@ -322,3 +323,57 @@ def test_load_balancer_access_denied_names_the_permission(link, demo_stack):
         stub.add_client_error("modify_capacity_reservation", service_error_code="AccessDenied", http_status_code=403)
         with pytest.raises(AccessDenied, match="elasticloadbalancing:ModifyCapacityReservation"):
             load_balancer_reserve_capacity(link, REGION, arn, 100)
+
+
+def _replication_group(status: str, replicas_per_shard: list[int]) -> dict[str, Any]:
+    return {
+        "ReplicationGroups": [
+            {
+                "ReplicationGroupId": "lumiere-shop-cache",
+                "Status": status,
+                "NodeGroups": [
+                    {"NodeGroupId": f"000{index}", "NodeGroupMembers": [{}] * (replicas + 1)}
+                    for index, replicas in enumerate(replicas_per_shard, start=1)
+                ],
+            }
+        ]
+    }
+
+
+@pytest.mark.parametrize(
+    ("replicas", "operation"), [(3, "increase_replica_count"), (0, "decrease_replica_count")], ids=["up", "down"]
+)
+def test_elasticache_replicas_are_set_to_an_absolute_count(link, demo_stack, replicas, operation):
+    """Stubber on the cached ElastiCache client, against botocore's service model: moto has no
+    IncreaseReplicaCount or DecreaseReplicaCount."""
+    with Stubber(aws_client(link, "elasticache", REGION)) as stub:
+        stub.add_response(
+            "describe_replication_groups",
+            _replication_group("available", [1, 1]),
+            {"ReplicationGroupId": "lumiere-shop-cache"},
+        )
+        stub.add_response(
+            operation,
+            {"ReplicationGroup": {"ReplicationGroupId": "lumiere-shop-cache", "Status": "modifying"},
+             "ResponseMetadata": {"RequestId": "req-cache", "HTTPStatusCode": 200}},
+            {"ReplicationGroupId": "lumiere-shop-cache", "NewReplicaCount": replicas, "ApplyImmediately": True},
+        )  # fmt: skip
+        call = elasticache_set_replicas(link, REGION, "lumiere-shop-cache", replicas)
+        stub.assert_no_pending_responses()
+    assert call.before == {"replicas": 1}
+    assert call.request_id == "req-cache"
+
+
+def test_elasticache_replicas_already_in_place_make_no_call(link, demo_stack):
+    """Stubber: only the read is answered, so any mutating call would fail the test."""
+    with Stubber(aws_client(link, "elasticache", REGION)) as stub:
+        stub.add_response("describe_replication_groups", _replication_group("available", [2, 2]))
+        assert elasticache_set_replicas(link, REGION, "lumiere-shop-cache", 2) is None
+
+
+def test_a_busy_replication_group_is_retried_later(link, demo_stack):
+    """Stubber: the group is being modified, so the change waits for the reconciler's next minute."""
+    with Stubber(aws_client(link, "elasticache", REGION)) as stub:
+        stub.add_response("describe_replication_groups", _replication_group("modifying", [1]))
+        with pytest.raises(TransientCloudError, match="modifying"):
+            elasticache_set_replicas(link, REGION, "lumiere-shop-cache", 2)

@@ -14,18 +14,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cloud.client import provider_client
-from cloud.inventory import discover
 from cloud.models import CloudAccount, StackResource
-from cloud.simulation import DEMO_EXTERNAL_ID, seed_demo_account
 from events import services as event_services
 from events.models import MediaEvent
 from portal.exceptions import Conflict
 from scaling import executor, services
 from scaling.models import ScalingAction, ScalingPlan
 from tests.cloud import conftest as cloud_fixtures
-from tests.cloud.conftest import ACCOUNT_ID, REGION
+from tests.cloud.conftest import REGION
 from tests.conftest import client_for
-from tests.tenancy_matrix import make_event
+from tests.scaling.conftest import apply_plan as _apply
 
 aws = cloud_fixtures.aws
 
@@ -36,43 +34,9 @@ def moto_endpoint():
     yield from cloud_fixtures.moto_endpoint.__wrapped__()
 
 
-@pytest.fixture
-def linked_event(personas, stack, aws):
-    """An accepted event whose stack holds the seeded demo ASG (250 req/s per instance) in a verified account."""
-    seeded = seed_demo_account(region=REGION)
-    CloudAccount.objects.create(
-        organization=personas.organization,
-        role_arn=seeded["role_arn"],
-        external_id=DEMO_EXTERNAL_ID,
-        status=CloudAccount.Status.VERIFIED,
-        aws_account_id=ACCOUNT_ID,
-        regions=[REGION],
-    )
-    found = discover(CloudAccount.objects.get().role_link(), REGION, include_global=False)
-    group = next(resource for resource in found.resources if resource.kind == "autoscaling_group")
-    StackResource.objects.create(
-        stack=stack,
-        kind=group.kind,
-        identifier=group.identifier,
-        name=group.name,
-        region=REGION,
-        capacity=group.capacity,
-        details=group.details,
-        unit_rps=250,
-    )
-    return make_event(personas.organization, stack=stack, status=MediaEvent.Status.ACCEPTED, days_ahead=3)
-
-
 def _actions_on_aws(group_name: str) -> list[dict]:
     client = provider_client("autoscaling", REGION)
     return client.describe_scheduled_actions(AutoScalingGroupName=group_name)["ScheduledUpdateGroupActions"]
-
-
-def _apply(plan, personas, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
-        services.plan_apply(plan=plan, by=personas.engineer)
-    plan.refresh_from_db()
-    return plan
 
 
 def test_plan_raises_min_and_desired_with_a_revert(personas, linked_event):
