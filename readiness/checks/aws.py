@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from cloud.instance_types import size_vcpus
 from cloud.models import StackResource
 from cloud.resources import Resource, ResourceKind
 from readiness.models import Severity
@@ -17,17 +18,11 @@ from readiness.registry import Finding, register
 Kind = StackResource.Kind
 # CloudFront's default request-rate quota per distribution (requests per second).
 CLOUDFRONT_RPS_QUOTA = 250_000
-# vCPUs per instance size, the same in every family (AWS's naming); unknown sizes count 2.
-VCPUS_BY_SIZE = {
-    "nano": 2, "micro": 2, "small": 2, "medium": 2, "large": 2, "xlarge": 4, "2xlarge": 8, "3xlarge": 12,
-    "4xlarge": 16, "6xlarge": 24, "8xlarge": 32, "9xlarge": 36, "12xlarge": 48, "16xlarge": 64,
-    "18xlarge": 72, "24xlarge": 96, "32xlarge": 128, "48xlarge": 192,
-}  # fmt: skip
 
 
 def vcpus_of(instance_type: str | None) -> int:
-    size = (instance_type or "").split(".")[-1]
-    return VCPUS_BY_SIZE.get(size, 2)
+    # An unknown size counts as the smallest (2 vCPUs): the check then errs towards "enough".
+    return size_vcpus(instance_type) or 2
 
 
 def _linked(context) -> bool:
