@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "readiness",
     "scaling",
     "notifications",
+    "status",
 ]
 
 MIDDLEWARE = [
@@ -301,6 +302,9 @@ CELERY_BEAT_SCHEDULE = {
     "reap-stale-readiness-checks": {"task": "readiness.reap_stale", "schedule": 120},
     "verify-scaling-plans": {"task": "aws.verify_scaling_plans", "schedule": 60},
     "reconcile-pending-scaling-changes": {"task": "aws.reconcile_pending_changes", "schedule": 60},
+    # Hands each status component whose probe is due to the probes queue (each component has its interval).
+    "dispatch-status-probes": {"task": "probes.dispatch_status_probes", "schedule": 15},
+    "advance-status-maintenance": {"task": "status.advance_maintenances", "schedule": 60},
 }
 
 # --- Logging ----------------------------------------------------------------

@@ -74,6 +74,7 @@ organization_patterns = [
     path("aws/", cloud_views.AccountView.as_view(), name="cloud-account"),
     path("aws/automation/", scaling_views.AutomationSwitchView.as_view(), name="automation-switch"),
     path("aws/primetime-access-role.yaml", cloud_views.TemplateDownloadView.as_view(), name="cloud-template"),
+    path("status-pages/", include("status.urls_portal")),
 ]
 
 urlpatterns = [
@@ -91,6 +92,8 @@ urlpatterns = [
         name="organization-create",
     ),
     path("engineering/queue/", queue.QueueView.as_view(), name="engineering-queue"),
+    path("engineering/status-page/", include("status.urls_engineering")),
+    path("status/<slug:slug>/", include("status.urls_public")),
     path("calendar/<str:token>/air-windows.ics", calendar.calendar_feed, name="calendar-feed"),
     path("invitations/<str:token>/", invitations.InvitationAcceptView.as_view(), name="invitation-accept"),
     path("language/", profile.language_switch, name="language-switch"),

@@ -1,0 +1,3 @@
+"""Engineers' pages for the provider-wide status page, under /engineering/status-page/."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Public subscription routes of one status page (subscribe, confirm, unsubscribe), under the page's root."""
+
+urlpatterns: list = []
