@@ -7,6 +7,7 @@ production deploy sets ``DEBUG=false`` and must then provide ``SECRET_KEY``.
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -75,6 +76,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: public status pages are answered from their snapshot before sessions, users or the database.
+    "status.middleware.PublicStatusMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -134,6 +137,24 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 CACHES = {"default": env.cache_url("CACHE_URL", default=env.str("REDIS_URL", default="locmemcache://primetime"))}
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
     CACHES["default"].setdefault("OPTIONS", {}).update({"socket_connect_timeout": 2, "socket_timeout": 2})
+# Published status page snapshots: shared by every web and worker process, kept until replaced. Redis
+# beside the default cache in production; files under var/ in the embedded default.
+_default_cache = CACHES["default"]
+if "STATUS_CACHE_URL" in os.environ or _default_cache["BACKEND"].endswith("LocMemCache"):
+    CACHES["status"] = env.cache_url(
+        "STATUS_CACHE_URL", default=f"filecache://{VAR_DIR / 'status-snapshots'}?max_entries=1000000"
+    )
+else:
+    CACHES["status"] = {**_default_cache, "KEY_PREFIX": "snapshots", "OPTIONS": dict(_default_cache.get("OPTIONS", {}))}
+CACHES["status"]["TIMEOUT"] = None
+STATUS_SNAPSHOT_CACHE = "status"
+# How long a web process trusts what it holds in memory before asking the store for the page's version.
+STATUS_SNAPSHOT_RECHECK = env.float("STATUS_SNAPSHOT_RECHECK", default=1.0)
+# Changes within this many seconds publish once.
+STATUS_PUBLISH_DELAY = env.float("STATUS_PUBLISH_DELAY", default=1.0)
+# Cache-Control of public status answers: fresh for max-age, then served stale while revalidating, and
+# for a day when the portal errs.
+STATUS_MAX_AGE = env.int("STATUS_MAX_AGE", default=15)
 
 # --- Auth -------------------------------------------------------------------
 

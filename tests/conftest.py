@@ -70,6 +70,27 @@ def _fresh_cache():
 
 
 @pytest.fixture(autouse=True)
+def _status_snapshots(settings):
+    """Give each test an empty snapshot store: Redis in CI (emptied), otherwise its own memory store."""
+    import uuid
+
+    from django.core.cache import caches
+
+    from status import snapshots
+
+    if not settings.CACHES["status"]["BACKEND"].endswith("RedisCache"):
+        settings.CACHES = {
+            **settings.CACHES,
+            "status": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": uuid.uuid4().hex},
+        }
+    caches["status"].clear()
+    settings.STATUS_SNAPSHOT_RECHECK = 0
+    snapshots.clear_memory()
+    yield
+    snapshots.clear_memory()
+
+
+@pytest.fixture(autouse=True)
 def _test_settings(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     # Argon2 is deliberately slow; tests/accounts/test_sign_in.py checks the real setting.
