@@ -114,3 +114,11 @@ def history_view(request, slug=None):
 @csrf_exempt
 def artifact_view(request, name, slug=None):
     return _serve(request, slug, name)
+
+
+def not_found(request, exception=None) -> HttpResponse:
+    return HttpResponse(_("Nothing here. Go back to the status page: /"), status=404, content_type="text/plain")
+
+
+def server_error(request) -> HttpResponse:
+    return unavailable(request)
