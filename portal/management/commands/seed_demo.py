@@ -60,11 +60,18 @@ class Command(BaseCommand):
             self._media_events(lumiere, owner=self._user(*DEMO_PEOPLE[0][:2]), engineer=engineer)
         if settings.AWS_ENDPOINT_URL:
             self._simulated_aws(lumiere, engineer=engineer)
+        from status.demo import seed_status_pages
+
+        segment = MediaEvent.objects.filter(organization=lumiere, air_start__gt=timezone.now()).first()
+        seed_status_pages(lumiere, engineer=engineer, media_event=segment)
         self.stdout.write(self.style.SUCCESS(f"Demo data ready. Sign in with password “{DEMO_PASSWORD}” as:"))
         self.stdout.write(f"  client owner   {DEMO_PEOPLE[0][0]}  (Maison Lumière)")
         self.stdout.write(f"  client member  {DEMO_PEOPLE[1][0]}  (Maison Lumière)")
         self.stdout.write(f"  engineer       {DEMO_ENGINEER[0]}  (provider, sees every client)")
         self.stdout.write("Maison Lumière has a TV segment on M6 in four days, waiting in the engineers' queue.")
+        self.stdout.write(
+            f"Public status pages: {settings.SITE_URL}/status/{lumiere.slug}/ and {settings.SITE_URL}/status/primetime/"
+        )
 
     def _media_events(self, organization: Organization, *, owner: User, engineer: User) -> None:
         """Give the demo client a stack, a TV segment booked a few days ahead and one that aired last month."""
