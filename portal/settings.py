@@ -152,6 +152,11 @@ STATUS_SNAPSHOT_CACHE = "status"
 STATUS_SNAPSHOT_RECHECK = env.float("STATUS_SNAPSHOT_RECHECK", default=1.0)
 # Changes within this many seconds publish once.
 STATUS_PUBLISH_DELAY = env.float("STATUS_PUBLISH_DELAY", default=1.0)
+# Status probes: the per-request timeout (at most 20 s), the latency above which a 2xx/3xx counts as slow,
+# and how many due components one dispatch hands to the probes queue.
+STATUS_PROBE_TIMEOUT = env.float("STATUS_PROBE_TIMEOUT", default=10.0)
+STATUS_PROBE_SLOW_MS = env.int("STATUS_PROBE_SLOW_MS", default=2000)
+STATUS_PROBE_BATCH = env.int("STATUS_PROBE_BATCH", default=200)
 # Cache-Control of public status answers: fresh for max-age, then served stale while revalidating, and
 # for a day when the portal errs.
 STATUS_MAX_AGE = env.int("STATUS_MAX_AGE", default=15)
