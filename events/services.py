@@ -250,6 +250,10 @@ def event_update(
         event.save()
         if rebroadcasts is not None:
             _save_rebroadcasts(event, new_rebroadcasts)
+        if "air_start" in changes or "air_end" in changes:
+            from status.services import announcements_follow
+
+            announcements_follow(event)
         if reopen:
             _record(
                 event,
@@ -328,6 +332,9 @@ def event_transition(
         elif name == "cancel":
             _notify(event, "event_cancelled", to=_organization_people(event) + _engineers_for(event), actor=by)
             _cancel_scaling_plans(event)
+            from status.services import announcements_follow
+
+            announcements_follow(event, cancelled=True)
     return event
 
 

@@ -76,7 +76,8 @@ def _client_page(organization: Organization, engineer: User, media_event) -> Sta
         page=page, by=engineer, name="TV segment on M6: expect high traffic",
         body="Our shop appears on national TV. Capacity is raised an hour before; pages may be slower for a "
         "few minutes while the audience arrives.",
-        scheduled_for=air - timedelta(minutes=45), scheduled_until=air + timedelta(hours=2),
+        scheduled_for=air - services.ANNOUNCEMENT_LEAD,
+        scheduled_until=(media_event.air_end if media_event else air) + services.ANNOUNCEMENT_TAIL,
         components=[components["Website"], components["Checkout"]], media_event=media_event,
     )  # fmt: skip
     return page

@@ -31,6 +31,8 @@ from status.models import (
 from status.uptime import record_interval
 
 MAINTENANCE_REMINDER = timedelta(minutes=60)
+ANNOUNCEMENT_LEAD = timedelta(minutes=45)
+ANNOUNCEMENT_TAIL = timedelta(hours=2)
 
 
 # --- Who may do what -----------------------------------------------------------
@@ -485,3 +487,31 @@ def maintenances_advance(*, now: datetime | None = None) -> dict[str, int]:
             transaction.on_commit(lambda maintenance_id=maintenance_id: notify_maintenance_reminder(maintenance_id))
             counts["reminded"] += 1
     return counts
+
+
+def announcements_follow(event, *, cancelled: bool = False) -> int:
+    """Keep a media event's announcements on status pages true: moved with its air window, closed if cancelled.
+
+    An announcement opens 45 minutes before air (when capacity is raised) and lasts two hours past air end
+    (the tail), like the ones the portal creates.
+    """
+    count = 0
+    open_statuses = ["scheduled", "in_progress", "verifying"]
+    for announcement in Incident.objects.filter(media_event=event, status__in=open_statuses):
+        if cancelled:
+            incident_update_post(
+                incident=announcement, by=None, status="completed",
+                body=_("The broadcast was cancelled: nothing to expect."),
+            )  # fmt: skip
+        elif announcement.status == "scheduled":
+            Incident.objects.filter(pk=announcement.pk).update(
+                scheduled_for=event.air_start - ANNOUNCEMENT_LEAD,
+                scheduled_until=event.air_end + ANNOUNCEMENT_TAIL,
+                started_at=event.air_start - ANNOUNCEMENT_LEAD,
+                reminder_sent_at=None,
+                updated_at=timezone.now(),
+            )
+            audit(announcement.page, None, "move announcement", announcement.name, air_start=str(event.air_start))
+            _republish(announcement.page)
+        count += 1
+    return count

@@ -7,6 +7,7 @@ import base64
 import gzip
 from datetime import timedelta
 from html.parser import HTMLParser
+from zoneinfo import ZoneInfo
 
 import jsonschema
 import pytest
@@ -177,7 +178,7 @@ def test_maintenance_windows_are_checked_naming_the_field(page, personas):
 
 def test_uptime_percent_from_daily_aggregates_matches_a_hand_computation(page, client):
     website = _component(page, "Website")
-    today = timezone.localdate(timezone=__import__("zoneinfo").ZoneInfo(page.time_zone))
+    today = timezone.localdate(timezone=ZoneInfo(page.time_zone))
     day = 86_400
     # Two days: one whole day up; one with 1 h major outage, 2 h partial outage, 3 h degraded, 1 h maintenance.
     UptimeDay.objects.create(component=website, day=today - timedelta(days=3), operational=day)
@@ -375,7 +376,7 @@ def test_history_is_paginated_by_month_and_old_months_render_on_first_visit(
     long_ago = timezone.now() - timedelta(days=400)
     old = _post(django_capture_on_commit_callbacks, services.incident_create, page=page, by=personas.engineer,
                 name="Old outage", body="Backfilled.", status="resolved", started_at=long_ago)  # fmt: skip
-    month = long_ago.astimezone(__import__("zoneinfo").ZoneInfo(page.time_zone)).strftime("%Y-%m")
+    month = long_ago.astimezone(ZoneInfo(page.time_zone)).strftime("%Y-%m")
     html = client.get(f"/status/lumiere/history/?month={month}").content.decode()
     assert "Old outage" in html
     current = client.get("/status/lumiere/history/").content.decode()
@@ -392,3 +393,33 @@ def test_the_sanitizer_alone_removes_what_markdown_would_let_through(html):
     parser = _Executable()
     parser.feed("<main>" + sanitize(html))
     assert parser.found == []
+
+
+def test_a_media_event_announcement_moves_with_the_event_and_closes_when_it_is_cancelled(
+    page, personas, client, django_capture_on_commit_callbacks
+):
+    from events import services as event_services
+    from tests.tenancy_matrix import make_event
+
+    event = make_event(personas.organization, days_ahead=5)
+    _post(django_capture_on_commit_callbacks, services.maintenance_schedule, page=page, by=personas.engineer,
+          name="TV segment", body="Expect traffic.", scheduled_for=event.air_start - services.ANNOUNCEMENT_LEAD,
+          scheduled_until=event.air_end + services.ANNOUNCEMENT_TAIL, media_event=event)  # fmt: skip
+    later = event.air_start + timedelta(days=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        event_services.event_update(
+            event=event, by=personas.engineer, data={"air_start": later, "air_end": later + timedelta(minutes=12)}
+        )
+    announcement = Incident.objects.get(media_event=event)
+    assert announcement.scheduled_for == later - services.ANNOUNCEMENT_LEAD
+    upcoming = client.get("/status/lumiere/api/v2/scheduled-maintenances/upcoming.json").json()
+    assert upcoming["scheduled_maintenances"][0]["scheduled_for"].startswith(
+        (later - services.ANNOUNCEMENT_LEAD).astimezone(ZoneInfo("Europe/Paris")).isoformat()[:16]
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        event_services.event_transition(event=event, name="cancel", by=personas.owner, reason="Show moved")
+    announcement.refresh_from_db()
+    assert announcement.status == "completed"
+    assert (
+        client.get("/status/lumiere/api/v2/scheduled-maintenances/upcoming.json").json()["scheduled_maintenances"] == []
+    )
