@@ -7,5 +7,5 @@ class StatusConfig(AppConfig):
     verbose_name = _("Status pages")
 
     def ready(self) -> None:
-        # Celery discovers only tasks.py; publishing lives in its own module.
-        from status import tasks_publish  # noqa: F401
+        # Celery discovers only tasks.py (the probes); publishing and notifications live in their own modules.
+        from status import tasks_notify, tasks_publish  # noqa: F401

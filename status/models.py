@@ -374,6 +374,8 @@ class Delivery(models.Model):
 
     subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="deliveries")
     kind = models.CharField(max_length=32)
+    # Names the notification ("incident_update:<id>"): one delivery per subscriber and notification.
+    key = models.CharField(max_length=96)
     payload = models.JSONField(default=dict)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING, db_index=True)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -386,6 +388,9 @@ class Delivery(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["subscriber", "key"], name="delivery_once_per_notification"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} to {self.subscriber}: {self.status}"
