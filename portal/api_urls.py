@@ -8,6 +8,7 @@ from events.api import EventViewSet
 from readiness.api import ReadinessRunViewSet
 from scaling.api import ScalingPlanViewSet
 from stacks.api import StackViewSet
+from status.api import views as status_api
 
 router = DefaultRouter()
 router.register("organizations", accounts.OrganizationViewSet, basename="organization")
@@ -18,6 +19,11 @@ router.register("stacks", StackViewSet, basename="stack")
 router.register("events", EventViewSet, basename="event")
 router.register("readiness-runs", ReadinessRunViewSet, basename="readiness-run")
 router.register("scaling-plans", ScalingPlanViewSet, basename="scaling-plan")
+router.register("status-pages", status_api.StatusPageViewSet, basename="status-page")
+router.register("status-component-groups", status_api.ComponentGroupViewSet, basename="status-component-group")
+router.register("status-components", status_api.ComponentViewSet, basename="status-component")
+router.register("status-incidents", status_api.IncidentViewSet, basename="status-incident")
+router.register("status-maintenances", status_api.MaintenanceViewSet, basename="status-maintenance")
 
 urlpatterns = [
     path("me/", accounts.MeView.as_view(), name="me"),

@@ -265,3 +265,242 @@ ORGANIZATION_PAGES = [
     OrganizationPage("forecast-settings"),
     OrganizationPage("forecast-settings", method="post", data={"visit_rate": "0.5"}),
 ]
+
+
+# --- Status pages (status/views/manage_*.py, status/api.py) ---------------------------------------
+
+
+def make_status_page(organization: Organization):
+    from status.models import StatusPage
+
+    return StatusPage.objects.create(
+        organization=organization, name=f"{organization.name} status", slug=f"{organization.slug}-status"
+    )
+
+
+def _status_page_of(organization: Organization):
+    from status.models import StatusPage
+
+    return StatusPage.objects.filter(organization=organization).first() or make_status_page(organization)
+
+
+def make_status_group(organization: Organization):
+    from status.models import ComponentGroup
+
+    return ComponentGroup.objects.create(page=_status_page_of(organization), name="Shop")
+
+
+def make_status_component(organization: Organization):
+    from status.models import Component
+
+    return Component.objects.create(page=_status_page_of(organization), name="Website")
+
+
+def make_status_incident(organization: Organization):
+    from status.models import Incident, IncidentUpdate
+
+    incident = Incident.objects.create(page=_status_page_of(organization), name="Checkout is slow", status="resolved")
+    IncidentUpdate.objects.create(incident=incident, status="resolved", body="Fixed.", body_html="<p>Fixed.</p>")
+    return incident
+
+
+def make_status_draft(organization: Organization):
+    from status.models import Incident
+
+    return Incident.objects.create(
+        page=_status_page_of(organization), name="Website degraded", status="investigating", is_draft=True
+    )
+
+
+def make_status_maintenance(organization: Organization):
+    from status.models import Incident
+
+    start = timezone.now() + timedelta(days=2)
+    return Incident.objects.create(
+        page=_status_page_of(organization),
+        kind=Incident.Kind.MAINTENANCE,
+        name="Database upgrade",
+        status="scheduled",
+        impact="maintenance",
+        scheduled_for=start,
+        scheduled_until=start + timedelta(hours=1),
+        started_at=start,
+    )
+
+
+def _on_page(key: str):
+    return lambda obj: {"pk": obj.page_id, key: obj.pk}
+
+
+API_RESOURCES += [
+    ApiResource(
+        basename="status-page",
+        make_foreign=make_status_page,
+        lookup=lambda page: page.public_id,
+        create_payload=lambda organization: {"organization": organization.slug, "name": "Intruder", "slug": "intruder"},
+        update_payload={"name": "Taken over"},
+        deletable=False,
+    ),
+    ApiResource(
+        basename="status-component-group",
+        make_foreign=make_status_group,
+        lookup=lambda group: group.public_id,
+        create_payload=lambda organization: {"status_page": _status_page_of(organization).public_id, "name": "X"},
+        update_payload={"name": "Taken over"},
+        parent_field="status_page",
+    ),
+    ApiResource(
+        basename="status-component",
+        make_foreign=make_status_component,
+        lookup=lambda component: component.public_id,
+        create_payload=lambda organization: {"status_page": _status_page_of(organization).public_id, "name": "X"},
+        update_payload={"status": "major_outage"},
+        parent_field="status_page",
+    ),
+    ApiResource(
+        basename="status-incident",
+        make_foreign=make_status_incident,
+        lookup=lambda incident: incident.public_id,
+        create_payload=lambda organization: {
+            "status_page": _status_page_of(organization).public_id,
+            "name": "Fake outage",
+            "body": "Everything is down.",
+        },
+        deletable=False,
+        parent_field="status_page",
+    ),
+    ApiResource(
+        basename="status-maintenance",
+        make_foreign=make_status_maintenance,
+        lookup=lambda maintenance: maintenance.public_id,
+        create_payload=lambda organization: {
+            "status_page": _status_page_of(organization).public_id,
+            "name": "Fake maintenance",
+            "body": "Down for a while.",
+            "scheduled_for": (timezone.now() + timedelta(days=1)).isoformat(),
+            "scheduled_until": (timezone.now() + timedelta(days=1, hours=1)).isoformat(),
+        },
+        deletable=False,
+        parent_field="status_page",
+    ),
+]
+
+_NEW_PAGE = {"name": "Taken over", "slug": "taken-over", "time_zone": "Europe/Paris", "language": "en"}
+_PAGE_SETTINGS = {**_NEW_PAGE, "accent_colour": "#000000", "visibility": "public"}
+_PAGE_SETTINGS.update(probe_failures_to_degrade="3", probe_successes_to_recover="2")
+
+ORGANIZATION_PAGES += [
+    OrganizationPage("status-manage-list"),
+    OrganizationPage("status-manage-create"),
+    OrganizationPage("status-manage-create", method="post", data=_PAGE_SETTINGS),
+    OrganizationPage("status-manage-overview", make_object=make_status_page),
+    OrganizationPage("status-manage-settings", make_object=make_status_page),
+    OrganizationPage("status-manage-settings", method="post", make_object=make_status_page, data=_PAGE_SETTINGS),
+    OrganizationPage("status-manage-preview", make_object=make_status_page),
+    OrganizationPage("status-manage-components", make_object=make_status_page),
+    OrganizationPage(
+        "status-manage-component-order",
+        method="post",
+        make_object=make_status_component,
+        object_kwargs=lambda component: {"pk": component.page_id},
+        data={"component-1": "5"},
+    ),
+    OrganizationPage("status-manage-component-create", make_object=make_status_page),
+    OrganizationPage(
+        "status-manage-component-create", method="post", make_object=make_status_page, data={"name": "Intruder"}
+    ),
+    OrganizationPage(
+        "status-manage-component-update", make_object=make_status_component, object_kwargs=_on_page("component")
+    ),
+    OrganizationPage(
+        "status-manage-component-update",
+        method="post",
+        make_object=make_status_component,
+        object_kwargs=_on_page("component"),
+        data={"name": "Taken over", "position": "0", "probe_interval_seconds": "60"},
+    ),
+    OrganizationPage(
+        "status-manage-component-status",
+        method="post",
+        make_object=make_status_component,
+        object_kwargs=_on_page("component"),
+        data={"status": "major_outage"},
+    ),
+    OrganizationPage(
+        "status-manage-component-delete",
+        method="post",
+        make_object=make_status_component,
+        object_kwargs=_on_page("component"),
+    ),
+    OrganizationPage("status-manage-group-create", make_object=make_status_page),
+    OrganizationPage(
+        "status-manage-group-create", method="post", make_object=make_status_page, data={"name": "X", "position": "0"}
+    ),
+    OrganizationPage("status-manage-group-update", make_object=make_status_group, object_kwargs=_on_page("group")),
+    OrganizationPage(
+        "status-manage-group-update",
+        method="post",
+        make_object=make_status_group,
+        object_kwargs=_on_page("group"),
+        data={"name": "Taken over", "position": "0"},
+    ),
+    OrganizationPage(
+        "status-manage-group-delete", method="post", make_object=make_status_group, object_kwargs=_on_page("group")
+    ),
+    OrganizationPage("status-manage-incidents", make_object=make_status_page),
+    OrganizationPage("status-manage-incident-create", make_object=make_status_page),
+    OrganizationPage(
+        "status-manage-incident-create",
+        method="post",
+        make_object=make_status_page,
+        data={"name": "Fake", "status": "investigating", "impact": "major", "body": "Down."},
+    ),
+    OrganizationPage(
+        "status-manage-incident-detail", make_object=make_status_incident, object_kwargs=_on_page("incident")
+    ),
+    OrganizationPage(
+        "status-manage-incident-detail",
+        method="post",
+        make_object=make_status_incident,
+        object_kwargs=_on_page("incident"),
+        data={"status": "investigating", "body": "Reopened by an intruder."},
+    ),
+    OrganizationPage(
+        "status-manage-incident-publish",
+        method="post",
+        make_object=make_status_draft,
+        object_kwargs=_on_page("incident"),
+    ),
+    OrganizationPage(
+        "status-manage-incident-postmortem",
+        method="post",
+        make_object=make_status_incident,
+        object_kwargs=_on_page("incident"),
+        data={"postmortem_body": "Fake."},
+    ),
+    OrganizationPage("status-manage-maintenances", make_object=make_status_page),
+    OrganizationPage("status-manage-maintenance-create", make_object=make_status_page),
+    OrganizationPage(
+        "status-manage-maintenance-create",
+        method="post",
+        make_object=make_status_page,
+        data={
+            "name": "Fake",
+            "body": "Down.",
+            "scheduled_for": "2030-01-01T10:00",
+            "scheduled_until": "2030-01-01T11:00",
+        },
+    ),
+    OrganizationPage(
+        "status-manage-maintenance-detail", make_object=make_status_maintenance, object_kwargs=_on_page("incident")
+    ),
+    OrganizationPage(
+        "status-manage-maintenance-detail",
+        method="post",
+        make_object=make_status_maintenance,
+        object_kwargs=_on_page("incident"),
+        data={"status": "in_progress", "body": "Started by an intruder."},
+    ),
+    OrganizationPage("status-manage-subscribers", make_object=make_status_page),
+    OrganizationPage("status-manage-audit", make_object=make_status_page),
+]
