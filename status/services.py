@@ -96,8 +96,15 @@ def _notify_component(component_id: int, old: str, new: str) -> None:
 # --- Pages, groups, components -------------------------------------------------
 
 
+def _check_client_posting(by: User, fields: dict, page: StatusPage | None = None) -> None:
+    wanted = fields.get("clients_can_post")
+    if wanted is not None and not by.is_engineer and (page is None or wanted != page.clients_can_post):
+        raise PermissionDenied(_("Only a provider engineer lets the client's owners post."))
+
+
 def page_create(*, organization: Organization | None, by: User, password: str = "", **fields) -> StatusPage:
     """Create a status page for an organization (owners, engineers) or the provider-wide page (engineers)."""
+    _check_client_posting(by, fields)
     if organization is None:
         if not by.is_engineer:
             raise PermissionDenied(_("Only engineers create the provider-wide status page."))
@@ -110,7 +117,7 @@ def page_create(*, organization: Organization | None, by: User, password: str = 
     page.full_clean()
     with transaction.atomic():
         page.save()
-        audit(page, by, "create page", page.name, **fields)
+        audit(page, by, "create page", page.name, **{field: str(value) for field, value in fields.items()})
         _republish(page)
     return page
 
@@ -122,6 +129,7 @@ def _check_password(page: StatusPage) -> None:
 
 def page_update(*, page: StatusPage, by: User, password: str = "", **fields) -> StatusPage:
     _require_manage(page, by)
+    _check_client_posting(by, fields, page)
     before = {field: getattr(page, field) for field in fields}
     for field, value in fields.items():
         setattr(page, field, value)
@@ -205,7 +213,12 @@ def component_delete(*, component: Component, by: User) -> None:
 def component_status_set(
     *, component: Component, status: str, by: User | None, at: datetime | None = None, why: str = ""
 ) -> tuple[str, str]:
-    """Change a component's status now: close its uptime interval, audit, re-publish. Return (old, new)."""
+    """Change a component's status now: close its uptime interval, audit, re-publish. Return (old, new).
+
+    ``by`` is None when a probe or the clock acts; a person needs the right to post on the page.
+    """
+    if by is not None:
+        _require_post(component.page, by)
     if status not in ComponentStatus.values:
         raise ValidationError({"status": _("Choose one of: %(values)s.") % {"values": ", ".join(ComponentStatus)}})
     at = at or timezone.now()
@@ -236,6 +249,15 @@ def _affected(
         old, new = component_status_set(component=component, status=new_status, by=by, at=at)
         affected.append({"code": component.public_id, "name": component.name, "old_status": old, "new_status": new})
     return affected
+
+
+def _planned(page: StatusPage, component: Component, new_status: str) -> dict[str, str]:
+    if component.page_id != page.pk:
+        raise ValidationError({"components": _("Choose components of this page.")})
+    if new_status not in ComponentStatus.values:
+        raise ValidationError({"components": _("Choose one of: %(values)s.") % {"values": ", ".join(ComponentStatus)}})
+    return {"code": component.public_id, "name": component.name, "old_status": component.status,
+            "new_status": new_status}  # fmt: skip
 
 
 def _clean_text(field: str, value: str, *, limit: int) -> str:
@@ -283,8 +305,12 @@ def incident_create(
         )  # fmt: skip
         statuses = component_statuses or {}
         incident.components.set(statuses)
-        # A backfilled incident tells history; it does not change today's component statuses.
-        affected = [] if backfilled or draft else _affected(page, statuses, by, now)
+        # A backfilled incident tells history; it does not change today's component statuses. A draft keeps
+        # the statuses it asks for, applied when it is published.
+        if draft:
+            affected = [_planned(page, component, new_status) for component, new_status in statuses.items()]
+        else:
+            affected = [] if backfilled else _affected(page, statuses, by, now)
         update = IncidentUpdate.objects.create(
             incident=incident, status=status, body=body, body_html=markdown.render(body), display_at=started_at,
             created_at=started_at, deliver_notifications=deliver_notifications and not backfilled,
@@ -374,6 +400,13 @@ def incident_publish(*, incident: Incident, by: User) -> Incident:
             raise Conflict(_("This incident is already published."))
         incident.refresh_from_db()
         first = incident.updates.order_by("display_at", "pk").first()
+        if first is not None and first.affected_components:
+            # The statuses the draft asked for apply now (a probe's draft usually finds them already set).
+            components = {item.public_id: item for item in incident.components.all()}
+            wanted = {components[row["code"]]: row["new_status"] for row in first.affected_components
+                      if row["code"] in components}  # fmt: skip
+            first.affected_components = _affected(incident.page, wanted, by, timezone.now())
+            first.save(update_fields=["affected_components", "updated_at"])
         audit(incident.page, by, "publish incident", incident.name)
         _republish(incident.page)
         if first is not None:

@@ -19,6 +19,8 @@ ATTACKERS = ["owner", "member"]
 
 
 def _snapshot() -> tuple:
+    from status.models import Component, ComponentGroup, Incident, StatusPage, Subscriber
+
     """Return everything an attack could change, to prove it changed nothing."""
     return (
         list(Organization.objects.order_by("pk").values_list("pk", "name", "timezone", "contact_email")),
@@ -38,6 +40,11 @@ def _snapshot() -> tuple:
         list(
             ScalingPolicy.objects.order_by("pk").values_list("pk", "organization_id", "safety_factor", "max_instances")
         ),
+        list(StatusPage.objects.order_by("pk").values_list("pk", "organization_id", "name", "clients_can_post")),
+        list(ComponentGroup.objects.order_by("pk").values_list("pk", "page_id", "name")),
+        list(Component.objects.order_by("pk").values_list("pk", "page_id", "name", "status", "position")),
+        list(Incident.objects.order_by("pk").values_list("pk", "page_id", "status", "is_draft", "postmortem_body")),
+        list(Subscriber.objects.order_by("pk").values_list("pk", "page_id", "unsubscribed_at")),
     )
 
 

@@ -423,3 +423,31 @@ def test_a_media_event_announcement_moves_with_the_event_and_closes_when_it_is_c
     assert (
         client.get("/status/lumiere/api/v2/scheduled-maintenances/upcoming.json").json()["scheduled_maintenances"] == []
     )
+
+
+def test_a_draft_keeps_its_component_statuses_until_it_is_published(
+    page, personas, client, django_capture_on_commit_callbacks
+):
+    checkout = _component(page, "Checkout")
+    draft = _post(django_capture_on_commit_callbacks, services.incident_create, page=page, by=personas.engineer,
+                  name="Checkout errors", body="Seen by the probe.", draft=True,
+                  component_statuses={checkout: "major_outage"})  # fmt: skip
+    checkout.refresh_from_db()
+    assert checkout.status == "operational"
+    assert client.get("/status/lumiere/api/v2/incidents.json").json()["incidents"] == []
+    _post(django_capture_on_commit_callbacks, services.incident_publish, incident=draft, by=personas.engineer)
+    checkout.refresh_from_db()
+    assert checkout.status == "major_outage"
+    listed = client.get("/status/lumiere/api/v2/incidents/unresolved.json").json()["incidents"]
+    assert listed[0]["incident_updates"][0]["affected_components"][0]["new_status"] == "major_outage"
+
+
+def test_people_need_the_right_to_post_to_set_a_status_and_only_engineers_let_clients_post(page, personas):
+    from django.core.exceptions import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        services.component_status_set(component=_component(page, "API"), status="major_outage", by=personas.owner)
+    with pytest.raises(PermissionDenied):
+        services.page_update(page=page, by=personas.owner, clients_can_post=True)
+    services.page_update(page=page, by=personas.engineer, clients_can_post=True)
+    services.component_status_set(component=_component(page, "API"), status="major_outage", by=personas.owner)
