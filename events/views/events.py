@@ -22,6 +22,7 @@ from portal.forms import add_service_errors
 from portal.http import safe_next_url
 from readiness import selectors as readiness_selectors
 from scaling.models import PlanTarget, ScalingPlan, ScalingPolicy
+from status.models import StatusPage
 
 
 class EventListView(OrganizationMixin, ListView):
@@ -165,6 +166,8 @@ class EventDetailView(OrganizationMixin, TemplateView):
                 ("revert-now", _("Revert now")),
                 ("cancel", _("Cancel the plan")),
             ],
+            status_page=StatusPage.objects.filter(organization=self.organization).first(),
+            announcements=list(event.announcements.select_related("page")),
             **forecast_chart_context(event, forecast),
         )
         return context

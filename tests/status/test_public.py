@@ -451,3 +451,23 @@ def test_people_need_the_right_to_post_to_set_a_status_and_only_engineers_let_cl
         services.page_update(page=page, by=personas.owner, clients_can_post=True)
     services.page_update(page=page, by=personas.engineer, clients_can_post=True)
     services.component_status_set(component=_component(page, "API"), status="major_outage", by=personas.owner)
+
+
+def test_the_event_page_offers_to_announce_the_broadcast_then_links_the_announcement(
+    page, personas, django_capture_on_commit_callbacks
+):
+    from django.urls import reverse
+
+    from tests.conftest import client_for
+    from tests.tenancy_matrix import make_event
+
+    event = make_event(personas.organization, days_ahead=5)
+    url = reverse("event-detail", args=["maison-lumiere", event.pk])
+    html = client_for(personas.engineer).get(url).content.decode()
+    assert f"?media_event={event.pk}" in html
+    assert f"?media_event={event.pk}" not in client_for(personas.member).get(url).content.decode()
+    _post(django_capture_on_commit_callbacks, services.maintenance_schedule, page=page, by=personas.engineer,
+          name="TV segment", body="Expect traffic.", scheduled_for=event.air_start - services.ANNOUNCEMENT_LEAD,
+          scheduled_until=event.air_end + services.ANNOUNCEMENT_TAIL, media_event=event)  # fmt: skip
+    html = client_for(personas.member).get(url).content.decode()
+    assert "TV segment" in html
