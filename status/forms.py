@@ -65,7 +65,9 @@ class StatusPageForm(forms.ModelForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["slug"].help_text = _("The page answers at /status/<address>/. Lower-case letters, digits, dashes.")
+        self.fields["slug"].help_text = _(
+            "The page answers at /status/ followed by this address. Lower-case letters, digits, dashes."
+        )
         # Granting clients the right to post is the provider's call, not the client's.
         if not user.is_engineer:
             self.fields["clients_can_post"].disabled = True

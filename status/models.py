@@ -16,6 +16,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.tenancy import TenantQuerySet
 from portal.append_only import AppendOnly
@@ -78,7 +79,7 @@ class StatusPage(models.Model):
     )
     name = models.CharField(_("name"), max_length=120)
     slug = models.SlugField(
-        _("address"), max_length=60, unique=True, help_text=_("The page answers at /status/<address>/.")
+        _("address"), max_length=60, unique=True, help_text=_("The page answers at /status/ followed by this address.")
     )
     custom_domain = models.CharField(
         _("custom domain"),
@@ -217,10 +218,11 @@ class Incident(models.Model):
         MONITORING = "monitoring", _("Monitoring")
         RESOLVED = "resolved", _("Resolved")
         POSTMORTEM = "postmortem", _("Post-mortem")
-        SCHEDULED = "scheduled", _("Scheduled")
-        IN_PROGRESS = "in_progress", _("In progress")
-        VERIFYING = "verifying", _("Verifying")
-        COMPLETED = "completed", _("Completed")
+        # Maintenance words in their own context: "Completed" is feminine here ("la maintenance").
+        SCHEDULED = "scheduled", pgettext_lazy("maintenance", "Scheduled")
+        IN_PROGRESS = "in_progress", pgettext_lazy("maintenance", "In progress")
+        VERIFYING = "verifying", pgettext_lazy("maintenance", "Verifying")
+        COMPLETED = "completed", pgettext_lazy("maintenance", "Completed")
 
     class Impact(models.TextChoices):
         NONE = "none", _("None")
