@@ -222,7 +222,22 @@ def aws_client(link: RoleLink, service: str, region: str) -> BaseClient:
         client = entry.clients.get(key)
         if client is None:
             client = entry.clients[key] = _new_client(entry.session(region), service, region)
+            client.meta.events.register("after-call", _forget_expired(link))
         return client
+
+
+EXPIRED_CODES = frozenset({"ExpiredToken", "ExpiredTokenException", "RequestExpired"})
+
+
+def _forget_expired(link: RoleLink):
+    """Drop the link's cached credentials when AWS says they expired, so the retry assumes the role again."""
+
+    def after_call(parsed=None, **_kwargs) -> None:
+        code = ((parsed or {}).get("Error") or {}).get("Code")
+        if code in EXPIRED_CODES:
+            forget_link(link)
+
+    return after_call
 
 
 def forget_link(link: RoleLink) -> None:

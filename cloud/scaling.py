@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -121,6 +121,17 @@ def _call(service: str, operation: str, request: dict[str, Any], response: dict[
     )
 
 
+# Called with each mutating call as soon as AWS accepted it, so the caller audits it even if a later call of
+# the same function fails or the worker dies.
+OnCall = Callable[[AwsCall], None] | None
+
+
+def _made(calls: list[AwsCall], on_call: OnCall, call: AwsCall) -> None:
+    calls.append(call)
+    if on_call is not None:
+        on_call(call)
+
+
 def _check_change(change: ScheduledChange, *, allow_desired: bool) -> None:
     if change.desired is not None and not allow_desired:
         raise InvalidRequest(
@@ -186,7 +197,9 @@ def _asg_same(existing: dict[str, Any] | None, change: ScheduledChange) -> bool:
     )
 
 
-def asg_schedule(link: RoleLink, region: str, group_name: str, changes: list[ScheduledChange]) -> list[AwsCall]:
+def asg_schedule(
+    link: RoleLink, region: str, group_name: str, changes: list[ScheduledChange], on_call: OnCall = None
+) -> list[AwsCall]:
     """Schedule the changes on the group (absolute sizes) in one batch call, skipping those already identical.
 
     One BatchPutScheduledUpdateGroupAction per group (up to 50 actions) instead of
@@ -212,19 +225,23 @@ def asg_schedule(link: RoleLink, region: str, group_name: str, changes: list[Sch
             detail = ", ".join(f"{item['ScheduledActionName']} ({item.get('ErrorCode', '')})" for item in failed)
             raise PermanentCloudError(f"AWS refused the scheduled actions {detail} of {group_name}.")
         before = [existing[change.name] for change in batch if change.name in existing]
-        calls.append(
+        _made(
+            calls,
+            on_call,
             _call(
                 "autoscaling",
                 "BatchPutScheduledUpdateGroupAction",
                 request,
                 response,
                 {"ScheduledUpdateGroupActions": before} if before else None,
-            )
+            ),
         )
     return calls
 
 
-def asg_unschedule(link: RoleLink, region: str, group_name: str, names: Iterable[str]) -> list[AwsCall]:
+def asg_unschedule(
+    link: RoleLink, region: str, group_name: str, names: Iterable[str], on_call: OnCall = None
+) -> list[AwsCall]:
     """Delete those of the named scheduled actions that exist on the group (missing ones are fine); return the calls."""
     wanted = sorted(set(names))
     existing = _asg_actions(link, region, group_name, wanted) if wanted else {}
@@ -244,14 +261,16 @@ def asg_unschedule(link: RoleLink, region: str, group_name: str, names: Iterable
         if failed:
             detail = ", ".join(f"{item['ScheduledActionName']} ({item.get('ErrorCode', '')})" for item in failed)
             raise PermanentCloudError(f"AWS could not delete the scheduled actions {detail} of {group_name}.")
-        calls.append(
+        _made(
+            calls,
+            on_call,
             _call(
                 "autoscaling",
                 "BatchDeleteScheduledAction",
                 request,
                 response,
                 {"ScheduledUpdateGroupActions": [existing[name] for name in batch]},
-            )
+            ),
         )
     return calls
 
@@ -344,16 +363,26 @@ def _target_request(namespace: str, resource_id: str, dimension: str, change: Sc
 
 
 def scalable_target_schedule(
-    link: RoleLink, region: str, namespace: str, resource_id: str, dimension: str, changes: list[ScheduledChange]
+    link: RoleLink,
+    region: str,
+    namespace: str,
+    resource_id: str,
+    dimension: str,
+    changes: list[ScheduledChange],
+    on_call: OnCall = None,
 ) -> list[AwsCall]:
-    """Schedule each change (absolute MinCapacity/MaxCapacity, ``at(...)`` in UTC), skipping identical ones."""
+    """Schedule each change (absolute MinCapacity/MaxCapacity, ``at(...)`` in UTC), skipping identical ones.
+
+    One call per action, latest first: an apply cut short leaves reverts without their scale-up (harmless),
+    never a scale-up without its revert.
+    """
     for change in changes:
         _check_change(change, allow_desired=False)
     names = sorted({change.name for change in changes})
     existing = _target_actions(link, region, namespace, resource_id, dimension, names) if changes else {}
     client = aws_client(link, "application-autoscaling", region)
     calls = []
-    for change in changes:
+    for change in sorted(changes, key=lambda item: _utc_seconds(item.at), reverse=True):
         before = existing.get(change.name)
         current = _target_change(before) if before is not None else None
         if current is not None and (current.at, current.min_size, current.max_size) == (
@@ -365,12 +394,18 @@ def scalable_target_schedule(
         request = _target_request(namespace, resource_id, dimension, change)
         with translate_errors("application-autoscaling", "PutScheduledAction"):
             response = client.put_scheduled_action(**request)
-        calls.append(_call("application-autoscaling", "PutScheduledAction", request, response, before))
+        _made(calls, on_call, _call("application-autoscaling", "PutScheduledAction", request, response, before))
     return calls
 
 
 def scalable_target_unschedule(
-    link: RoleLink, region: str, namespace: str, resource_id: str, dimension: str, names: Iterable[str]
+    link: RoleLink,
+    region: str,
+    namespace: str,
+    resource_id: str,
+    dimension: str,
+    names: Iterable[str],
+    on_call: OnCall = None,
 ) -> list[AwsCall]:
     """Delete those of the named scheduled actions that exist on the scalable target; return the calls made."""
     wanted = sorted(set(names))
@@ -391,7 +426,9 @@ def scalable_target_unschedule(
                 response = client.delete_scheduled_action(**request)
         except NotFound:
             continue  # gone since we read it: already where we want it
-        calls.append(_call("application-autoscaling", "DeleteScheduledAction", request, response, existing[name]))
+        _made(
+            calls, on_call, _call("application-autoscaling", "DeleteScheduledAction", request, response, existing[name])
+        )
     return calls
 
 

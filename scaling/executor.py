@@ -46,21 +46,36 @@ def _app_scaling_id(target: PlanTarget) -> tuple[str, str, str]:
     return namespace, f"table/{target.name}", dimension
 
 
-def _schedule(link, plan: ScalingPlan, target: PlanTarget) -> list[aws.AwsCall]:
+def _audit(plan: ScalingPlan, target: PlanTarget, actor_id: int | None, *, after: dict | None = None):
+    """Return the callback that writes an audit row for each call as soon as AWS accepted it."""
+
+    def on_call(call: aws.AwsCall) -> None:
+        services.record(plan=plan, target=target, actor_id=actor_id, call=call, result=ScalingAction.Result.OK,
+                        after=after)  # fmt: skip
+
+    return on_call
+
+
+def _schedule(link, plan: ScalingPlan, target: PlanTarget, actor_id: int | None) -> list[aws.AwsCall]:
+    on_call = _audit(plan, target, actor_id, after=target.target)
     if target.kind == "autoscaling_group":
-        return aws.asg_schedule(link, target.region, target.name, _changes(plan, target, with_desired=True))
+        changes = _changes(plan, target, with_desired=True)
+        return aws.asg_schedule(link, target.region, target.name, changes, on_call=on_call)
     namespace, resource_id, dimension = _app_scaling_id(target)
+    changes = _changes(plan, target, with_desired=False)
     return aws.scalable_target_schedule(
-        link, target.region, namespace, resource_id, dimension, _changes(plan, target, with_desired=False)
+        link, target.region, namespace, resource_id, dimension, changes, on_call=on_call
     )
 
 
-def _unschedule(link, plan: ScalingPlan, target: PlanTarget) -> list[aws.AwsCall]:
+def _unschedule(link, plan: ScalingPlan, target: PlanTarget, actor_id: int | None) -> list[aws.AwsCall]:
     names = [change.name for change in _changes(plan, target, with_desired=False)]
+    on_call = _audit(plan, target, actor_id)
     if target.kind == "autoscaling_group":
-        return aws.asg_unschedule(link, target.region, target.name, names)
+        return aws.asg_unschedule(link, target.region, target.name, names, on_call=on_call)
     namespace, resource_id, dimension = _app_scaling_id(target)
-    return aws.scalable_target_unschedule(link, target.region, namespace, resource_id, dimension, names)
+    return aws.scalable_target_unschedule(link, target.region, namespace, resource_id, dimension, names,
+                                          on_call=on_call)  # fmt: skip
 
 
 def plan_apply_now(*, plan_id: int, actor_id: int | None) -> ScalingPlan:
@@ -84,11 +99,10 @@ def plan_apply_now(*, plan_id: int, actor_id: int | None) -> ScalingPlan:
             queue_reconciled_steps(plan, target, actor_id)
             continue
         try:
-            calls = _schedule(link, plan, target)
+            calls = _schedule(link, plan, target, actor_id)
         except PermanentCloudError as error:
             # Never leave a scale-up without its revert: take back what this target got.
-            for call in _unschedule(link, plan, target):
-                services.record(plan=plan, target=target, actor_id=actor_id, call=call, result=ScalingAction.Result.OK)
+            _unschedule(link, plan, target, actor_id)
             services.record(
                 plan=plan, target=target, actor_id=actor_id, operation="apply", result=ScalingAction.Result.ERROR,
                 message=error.message,
@@ -102,15 +116,6 @@ def plan_apply_now(*, plan_id: int, actor_id: int | None) -> ScalingPlan:
                 result=ScalingAction.Result.UNCHANGED, after=target.target,
                 message=_("The scheduled actions were already in place."),
             )  # fmt: skip
-        for call in calls:
-            services.record(
-                plan=plan,
-                target=target,
-                actor_id=actor_id,
-                call=call,
-                result=ScalingAction.Result.OK,
-                after=target.target,
-            )
     ScalingPlan.objects.filter(pk=plan.pk, status=Status.APPLYING).update(
         status=Status.APPLIED, applied_at=timezone.now()
     )
@@ -138,8 +143,31 @@ def plan_unschedule_now(*, plan_id: int, actor_id: int | None) -> ScalingPlan:
             if raised and not target.pending_changes.filter(step__startswith="down", status="done").exists():
                 _apply_step(link, plan, target, target.now, actor_id, _("Set back: the plan was cancelled."))
             continue
-        for call in _unschedule(link, plan, target):
-            services.record(plan=plan, target=target, actor_id=actor_id, call=call, result=ScalingAction.Result.OK)
+        _unschedule(link, plan, target, actor_id)
+    return plan
+
+
+def plan_apply_gave_up(*, plan_id: int, actor_id: int | None, message: str) -> ScalingPlan | None:
+    """After the apply task's last try (or its time limit): mark the plan failed and take its actions back.
+
+    A half-applied plan could hold a scale-up whose revert never got scheduled; removing the plan's actions
+    restores the invariant, and the engineer can apply it again (applying is idempotent).
+    """
+    moved = ScalingPlan.objects.filter(pk=plan_id, status=Status.APPLYING).update(status=Status.FAILED, message=message)
+    if not moved:
+        return None
+    plan = ScalingPlan.objects.select_related("event").get(pk=plan_id)
+    services.record(plan=plan, target=None, actor_id=actor_id, operation="apply", result=ScalingAction.Result.ERROR,
+                    message=message)  # fmt: skip
+    link = CloudAccount.objects.get(organization=plan.event.organization_id).role_link()
+    for target in plan.targets.all():
+        if not target.is_automated() or target.kind in RECONCILED_KINDS:
+            continue
+        try:
+            _unschedule(link, plan, target, actor_id)
+        except CloudError as error:
+            services.record(plan=plan, target=target, actor_id=actor_id, operation="take back",
+                            result=ScalingAction.Result.ERROR, message=error.message)  # fmt: skip
     return plan
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from celery import shared_task
+from celery import Task, shared_task
+from django.utils.translation import gettext as _
 
 from cloud.exceptions import TransientCloudError
 from scaling import executor
@@ -18,7 +19,18 @@ RETRY = {
 }
 
 
-@shared_task(name="aws.apply_scaling_plan", soft_time_limit=240, time_limit=300, **RETRY)
+class ApplyTask(Task):
+    """Applying a plan: when the last try fails (or the time limit cuts it), the plan fails cleanly."""
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        plan_id, actor_id = [*args, kwargs.get("plan_id"), kwargs.get("actor_id")][:2]
+        message = getattr(exc, "message", "") or str(exc) or type(exc).__name__
+        executor.plan_apply_gave_up(
+            plan_id=plan_id, actor_id=actor_id, message=_("The apply gave up: %(why)s") % {"why": message}
+        )
+
+
+@shared_task(base=ApplyTask, name="aws.apply_scaling_plan", soft_time_limit=240, time_limit=300, **RETRY)
 def apply_plan_task(plan_id: int, actor_id: int | None) -> None:
     executor.plan_apply_now(plan_id=plan_id, actor_id=actor_id)
 

@@ -105,3 +105,23 @@ def test_links_are_cached_apart_and_can_be_forgotten(link, monkeypatch):
     forget_link(link)
     assumed_session(link, region=REGION)
     assert len(calls) == 3
+
+
+def test_credentials_aws_calls_expired_are_dropped_so_the_retry_assumes_the_role_again(link, monkeypatch):
+    """Stubber: AWS answers ExpiredToken although the cache still trusts the credentials (clock skew, revoked
+    session); the next client assumes the role again instead of failing until the cached expiry."""
+    import pytest
+    from botocore.stub import Stubber
+
+    from cloud.errors import translate_errors
+    from cloud.exceptions import TransientCloudError
+
+    calls = _count_assume_role(monkeypatch)
+    rds = aws_client(link, "rds", REGION)
+    with Stubber(rds) as stub:
+        stub.add_client_error("describe_db_instances", service_error_code="ExpiredToken", http_status_code=400)
+        with pytest.raises(TransientCloudError), translate_errors("rds"):
+            rds.describe_db_instances()
+    assert len(calls) == 1
+    aws_client(link, "rds", REGION)
+    assert len(calls) == 2

@@ -1,0 +1,591 @@
+"""Applying a plan while AWS misbehaves: throttling, a 5xx storm, AccessDenied, a worker killed mid-apply.
+
+AWS is moto's server behind the fault proxy (tests/faults/aws_fault_proxy.py); what the account holds is read
+from moto directly. Invariant 2: whatever happened, every scale-up on AWS has its revert. Invariant 3: the
+apply ends with exactly the plan's scheduled actions (re-running creates no duplicate) and the audit says so.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import pytest
+import redis
+from django.conf import settings
+from django.db import connection
+from django.test import override_settings
+
+from cloud.client import provider_client
+from cloud.inventory import discover
+from cloud.models import CloudAccount, StackResource
+from cloud.resources import ResourceKind
+from cloud.scaling import scheduled_action_name
+from cloud.simulation import DEMO_EXTERNAL_ID, seed_demo_account
+from events.models import MediaEvent
+from scaling import services
+from scaling.models import PlanTarget, ScalingAction, ScalingPlan
+from tests.cloud import conftest as cloud_fixtures
+from tests.cloud.conftest import ACCOUNT_ID, REGION
+from tests.faults import aws_fault_proxy
+from tests.faults.aws_fault_proxy import (
+    ACCESS_DENIED,
+    EXPIRED_TOKEN,
+    SERVICE_UNAVAILABLE,
+    THROTTLING,
+    AwsFaultProxy,
+    Latency,
+    always,
+    combine,
+    every_other,
+    storm,
+)
+from tests.tenancy_matrix import make_event
+
+log = logging.getLogger(__name__)
+aws = cloud_fixtures.aws
+fault_proxy = aws_fault_proxy.fault_proxy
+
+ROOT = Path(__file__).resolve().parents[2]
+EXTRA_GROUPS = ("lumiere-shop-api", "lumiere-shop-jobs")
+ECS_CLUSTER = "lumiere-shop"
+ECS_SERVICES = ("checkout", "search")
+BATCH_PUT = "autoscaling:BatchPutScheduledUpdateGroupAction"
+PUT = "application-autoscaling:PutScheduledAction"
+MUTATING = (BATCH_PUT, PUT)
+WAIT_SECONDS = 30
+# The Redis database of the worker test's broker: apart from the suite's broker (0) and cache (1) in CI.
+ISOLATED_BROKER_DB = 15
+
+
+@pytest.fixture(scope="module")
+def moto_endpoint():
+    """moto's server on loopback for this module (see tests/scaling/test_plans.py)."""
+    yield from cloud_fixtures.moto_endpoint.__wrapped__()
+
+
+def _add_groups(seeded: dict) -> None:
+    autoscaling = provider_client("autoscaling", REGION)
+    for name in EXTRA_GROUPS:
+        autoscaling.create_auto_scaling_group(
+            AutoScalingGroupName=name,
+            LaunchTemplate={"LaunchTemplateId": seeded["launch_template_id"], "Version": "$Latest"},
+            MinSize=2,
+            DesiredCapacity=2,
+            MaxSize=6,
+            VPCZoneIdentifier=",".join(seeded["subnet_ids"]),
+        )
+
+
+def _add_services() -> None:
+    ecs = provider_client("ecs", REGION)
+    ecs.create_cluster(clusterName=ECS_CLUSTER)
+    ecs.register_task_definition(
+        family="lumiere-shop", containerDefinitions=[{"name": "app", "image": "nginx", "memory": 512}]
+    )
+    scaling = provider_client("application-autoscaling", REGION)
+    for name in ECS_SERVICES:
+        ecs.create_service(
+            cluster=ECS_CLUSTER, serviceName=name, taskDefinition="lumiere-shop", desiredCount=3, launchType="FARGATE"
+        )
+        scaling.register_scalable_target(
+            ServiceNamespace="ecs",
+            ResourceId=f"service/{ECS_CLUSTER}/{name}",
+            ScalableDimension="ecs:service:DesiredCount",
+            MinCapacity=3,
+            MaxCapacity=8,
+        )
+
+
+@pytest.fixture
+def fleet_event(personas, stack, aws):
+    """An accepted event whose stack holds three Auto Scaling groups and two ECS services, in a verified account."""
+    seeded = seed_demo_account(region=REGION)
+    _add_groups(seeded)
+    _add_services()
+    account = CloudAccount.objects.create(
+        organization=personas.organization,
+        role_arn=seeded["role_arn"],
+        external_id=DEMO_EXTERNAL_ID,
+        status=CloudAccount.Status.VERIFIED,
+        aws_account_id=ACCOUNT_ID,
+        regions=[REGION],
+    )
+    kinds = [ResourceKind.autoscaling_group, ResourceKind.ecs_service]
+    for found in discover(account.role_link(), REGION, kinds=kinds, include_global=False).resources:
+        StackResource.objects.create(
+            stack=stack,
+            kind=found.kind,
+            identifier=found.identifier,
+            name=found.name,
+            region=REGION,
+            capacity=found.capacity,
+            details=found.details,
+            unit_rps=250 if found.kind == ResourceKind.autoscaling_group else 100,
+        )
+    return make_event(personas.organization, stack=stack, status=MediaEvent.Status.ACCEPTED, days_ahead=3)
+
+
+@pytest.fixture
+def proxy(fleet_event, fault_proxy) -> AwsFaultProxy:
+    """The fault proxy in front of moto, taken once the fleet is seeded on moto directly."""
+    fault_proxy.reset()  # counts start at the apply, whatever set the fleet up
+    return fault_proxy
+
+
+@pytest.fixture
+def eager_retries():
+    """Let an eager task retry in place, as a worker would; propagating eager errors would raise Celery's Retry."""
+    from portal.celery import app
+
+    app.conf.task_eager_propagates = False
+    yield
+    app.conf.task_eager_propagates = True
+
+
+def _approved_plan(event, personas) -> ScalingPlan:
+    plan = services.plan_create(event=event, by=personas.engineer)
+    plan = services.plan_approve(plan=plan, by=personas.engineer)
+    targets = list(plan.targets.all())
+    assert [target.kind for target in targets] == ["autoscaling_group"] * 3 + ["ecs_service"] * 2
+    assert all(target.is_automated() and target.revert_steps for target in targets)
+    return plan
+
+
+def _apply(plan, personas, capture) -> tuple[ScalingPlan, float]:
+    started = time.monotonic()
+    with capture(execute=True):
+        services.plan_apply(plan=plan, by=personas.engineer)
+    plan.refresh_from_db()
+    return plan, time.monotonic() - started
+
+
+# --- What AWS holds, read from moto directly ----------------------------------------
+
+
+def _steps(target: PlanTarget) -> list[str]:
+    return ["up"] + [f"down-{index}" for index in range(1, len(target.revert_steps) + 1)]
+
+
+def _expected(target: PlanTarget) -> set[str]:
+    return {scheduled_action_name(target.plan_id, target.identifier, step) for step in _steps(target)}
+
+
+def _resource_id(target: PlanTarget) -> str:
+    return "service/" + target.identifier.split(":service/", 1)[1]
+
+
+def _resource_key(target: PlanTarget) -> str:
+    """Return how calls name the target's resource: the group's name, or the scalable target's resource id."""
+    return target.name if target.kind == "autoscaling_group" else _resource_id(target)
+
+
+def _held_by_aws(target: PlanTarget, moto_endpoint: str) -> list[tuple[str, datetime, int | None, int | None]]:
+    """Return (name, at, min, max) of every scheduled action on the target's resource, earliest first."""
+    with override_settings(AWS_ENDPOINT_URL=moto_endpoint):
+        if target.kind == "autoscaling_group":
+            actions = provider_client("autoscaling", REGION).describe_scheduled_actions(
+                AutoScalingGroupName=target.name
+            )["ScheduledUpdateGroupActions"]
+            held = [
+                (item["ScheduledActionName"], item["StartTime"], item.get("MinSize"), item.get("MaxSize"))
+                for item in actions
+            ]
+        else:
+            actions = provider_client("application-autoscaling", REGION).describe_scheduled_actions(
+                ServiceNamespace="ecs", ResourceId=_resource_id(target), ScalableDimension="ecs:service:DesiredCount"
+            )["ScheduledActions"]
+            held = [
+                (
+                    item["ScheduledActionName"],
+                    datetime.strptime(item["Schedule"], "at(%Y-%m-%dT%H:%M:%S)").replace(tzinfo=UTC),
+                    item["ScalableTargetAction"].get("MinCapacity"),
+                    item["ScalableTargetAction"].get("MaxCapacity"),
+                )
+                for item in actions
+                if item["ResourceId"] == _resource_id(target)
+            ]
+    return sorted(held, key=lambda action: (action[1], action[0]))
+
+
+def _assert_complete_with_revert(target: PlanTarget, held: list) -> None:
+    """Assert the resource holds exactly the plan's steps: the scale-up first, the last step back to now."""
+    names = [name for name, *_ in held]
+    assert sorted(names) == sorted(_expected(target)), f"{target.name}: {names}"
+    up_name, up_at, up_min, up_max = held[0]
+    _last_name, last_at, last_min, last_max = held[-1]
+    assert up_name.endswith("-up")
+    assert (up_min, up_max) == (target.target["min"], target.target["max"])
+    assert up_at == target.scale_up_at.replace(microsecond=0)
+    assert last_at > up_at
+    assert (last_min, last_max) == (target.now["min"], target.now["max"]), f"{target.name} is not reverted"
+
+
+def _assert_every_target_scheduled(plan: ScalingPlan, moto_endpoint: str) -> None:
+    for target in plan.targets.all():
+        _assert_complete_with_revert(target, _held_by_aws(target, moto_endpoint))
+
+
+# --- What reached AWS (the proxy's log) and what the audit says ------------------------
+
+
+def _names_in(params: dict) -> list[str]:
+    if "ScheduledActionName" in params:
+        return [params["ScheduledActionName"]]
+    return [value for key, value in params.items() if key.endswith(".ScheduledActionName")]
+
+
+def _names_that_reached_aws(proxy: AwsFaultProxy) -> Counter[str]:
+    """Count, per scheduled action name, the mutating calls moto accepted (whether or not the caller heard)."""
+    return Counter(
+        name
+        for exchange in proxy.exchanges
+        if exchange.request.key in MUTATING and exchange.forwarded and exchange.fault is None
+        and exchange.status == 200
+        for name in _names_in(exchange.request.params)
+    )  # fmt: skip
+
+
+def _names_audited(plan: ScalingPlan) -> Counter[str]:
+    """Count, per scheduled action name, the audit rows of successful scheduling calls."""
+    names: Counter[str] = Counter()
+    for action in ScalingAction.objects.filter(plan=plan, result=ScalingAction.Result.OK):
+        if action.operation == "BatchPutScheduledUpdateGroupAction":
+            names.update(item["ScheduledActionName"] for item in action.request["ScheduledUpdateGroupActions"])
+        elif action.operation == "PutScheduledAction":
+            names[action.request["ScheduledActionName"]] += 1
+    return names
+
+
+def _all_expected(plan: ScalingPlan) -> set[str]:
+    return set().union(*(_expected(target) for target in plan.targets.all()))
+
+
+# --- In-process applies (eager Celery: its retries run at once) -----------------------------
+
+
+def test_throttling_on_every_other_call_still_schedules_every_step_once(
+    personas, fleet_event, proxy, moto_endpoint, django_capture_on_commit_callbacks
+):
+    plan = _approved_plan(fleet_event, personas)
+    proxy.rule = every_other(THROTTLING)
+
+    plan, seconds = _apply(plan, personas, django_capture_on_commit_callbacks)
+
+    assert plan.status == ScalingPlan.Status.APPLIED, plan.message
+    _assert_every_target_scheduled(plan, moto_endpoint)
+    stats = proxy.stats
+    # Every operation was throttled on half its calls, and botocore's retry got each call through.
+    assert {key for key, counts in stats.items() if counts.faulted} >= {"sts:AssumeRole", *MUTATING}
+    assert all(counts.faulted == counts.forwarded == counts.requests / 2 for counts in stats.values()), stats
+    # Each step reached AWS once, and the audit holds each once, with no error.
+    assert _names_that_reached_aws(proxy) == Counter(_all_expected(plan))
+    assert _names_audited(plan) == Counter(_all_expected(plan))
+    assert not ScalingAction.objects.filter(plan=plan, result=ScalingAction.Result.ERROR).exists()
+    log.info("applied in %.2fs with %d calls throttled", seconds, sum(counts.faulted for counts in stats.values()))
+
+
+def test_without_a_rule_the_proxy_passes_one_call_per_step_and_the_plan_applies_in_one_pass(
+    personas, fleet_event, proxy, moto_endpoint, django_capture_on_commit_callbacks
+):
+    plan, seconds = _apply(_approved_plan(fleet_event, personas), personas, django_capture_on_commit_callbacks)
+
+    assert plan.status == ScalingPlan.Status.APPLIED, plan.message
+    _assert_every_target_scheduled(plan, moto_endpoint)
+    stats = proxy.stats
+    assert all(counts.forwarded == counts.requests and not counts.faulted for counts in stats.values())
+    # One role, then per group a read and one batch, per ECS service a read and one call per step.
+    assert stats["sts:AssumeRole"].requests == 1
+    assert stats[BATCH_PUT].requests == 3
+    assert stats[PUT].requests == sum(len(_steps(target)) for target in plan.targets.filter(kind="ecs_service"))
+    assert _names_audited(plan) == Counter(_all_expected(plan))
+    log.info("applied in %.2fs with %d calls", seconds, sum(counts.requests for counts in stats.values()))
+
+
+def test_a_5xx_storm_on_the_scheduling_calls_is_ridden_out_with_every_step_scheduled_once(
+    personas, fleet_event, proxy, moto_endpoint, django_capture_on_commit_callbacks
+):
+    plan = _approved_plan(fleet_event, personas)
+    # The first group is scheduled; the second group's batch then meets 503 three times in a row.
+    proxy.rule = storm(SERVICE_UNAVAILABLE, length=3, after=1, operations=MUTATING)
+
+    plan, seconds = _apply(plan, personas, django_capture_on_commit_callbacks)
+
+    assert plan.status == ScalingPlan.Status.APPLIED, plan.message
+    _assert_every_target_scheduled(plan, moto_endpoint)
+    assert proxy.stats[BATCH_PUT].faults == {"service unavailable": 3}
+    assert proxy.stats[BATCH_PUT].forwarded == 3
+    assert _names_that_reached_aws(proxy) == Counter(_all_expected(plan))
+    assert _names_audited(plan) == Counter(_all_expected(plan))
+    assert not ScalingAction.objects.filter(plan=plan, result=ScalingAction.Result.ERROR).exists()
+    log.info("applied in %.2fs through a storm of %d", seconds, proxy.stats[BATCH_PUT].faulted)
+
+
+def test_a_transient_error_mid_target_is_finished_by_the_task_retry_without_duplicates(
+    personas, fleet_event, proxy, moto_endpoint, django_capture_on_commit_callbacks, eager_retries
+):
+    plan = _approved_plan(fleet_event, personas)
+    # botocore does not retry an expired token; the task does (eagerly here), from the start of the plan.
+    proxy.rule = storm(EXPIRED_TOKEN, length=1, after=1, operations=[PUT])
+
+    plan, _seconds = _apply(plan, personas, django_capture_on_commit_callbacks)
+
+    assert plan.status == ScalingPlan.Status.APPLIED, plan.message
+    _assert_every_target_scheduled(plan, moto_endpoint)
+    assert proxy.stats[PUT].faulted == 1
+    # The second run re-read the account: what the first had scheduled was not sent again.
+    assert _names_that_reached_aws(proxy) == Counter(_all_expected(plan))
+    assert proxy.stats[BATCH_PUT].forwarded == 3
+    unchanged = ScalingAction.objects.filter(plan=plan, result=ScalingAction.Result.UNCHANGED)
+    assert sorted(unchanged.values_list("target__name", flat=True)) == sorted(["lumiere-shop-web", *EXTRA_GROUPS])
+    assert max(_names_audited(plan).values()) == 1
+    assert set(_names_audited(plan)) <= _all_expected(plan)
+    assert not ScalingAction.objects.filter(plan=plan, result=ScalingAction.Result.ERROR).exists()
+
+
+def _resource_of(params: dict) -> str:
+    return params.get("AutoScalingGroupName") or params.get("ResourceId") or ""
+
+
+@pytest.mark.parametrize(
+    ("operation", "scheduled_targets", "taken_back"),
+    [
+        (BATCH_PUT, 1, 0),  # the first group is scheduled, the second refused at once (one batch: all or nothing)
+        (PUT, 3, 1),  # every group is; the first ECS service's last revert is (latest first), then the next refused
+    ],
+)
+def test_access_denied_on_the_scheduling_call_fails_the_plan_at_once_leaving_no_scale_up_alone(
+    personas,
+    fleet_event,
+    proxy,
+    moto_endpoint,
+    django_capture_on_commit_callbacks,
+    operation,
+    scheduled_targets,
+    taken_back,
+):
+    plan = _approved_plan(fleet_event, personas)
+    # The first target of the kind is scheduled; the role's policy refuses every later call.
+    proxy.rule = storm(ACCESS_DENIED, length=1_000, after=1, operations=[operation])
+
+    plan, _seconds = _apply(plan, personas, django_capture_on_commit_callbacks)
+
+    assert plan.status == ScalingPlan.Status.FAILED
+    assert operation in plan.message
+    assert "policy" in plan.message
+    # At once: one refusal, retried neither by botocore nor by Celery, and no target after it was touched.
+    assert proxy.stats[operation].faulted == 1
+    denied_at = next(index for index, exchange in enumerate(proxy.exchanges) if exchange.fault)
+    failing = _resource_of(proxy.exchanges[denied_at].request.params)
+    assert {_resource_of(exchange.request.params) for exchange in proxy.exchanges[denied_at:]} == {failing}
+    # Every target holds its complete schedule, or nothing: a scale-up scheduled before the refusal was taken back.
+    held = {_resource_key(target): _held_by_aws(target, moto_endpoint) for target in plan.targets.all()}
+    assert held[failing] == []
+    for target in plan.targets.all():
+        if held[_resource_key(target)]:
+            _assert_complete_with_revert(target, held[_resource_key(target)])
+    assert sum(bool(actions) for actions in held.values()) == scheduled_targets
+    # The audit names the refusal once, and the step taken back (a revert: scale-ups are scheduled last).
+    errors = ScalingAction.objects.filter(plan=plan, result=ScalingAction.Result.ERROR)
+    assert list(errors.values_list("message", flat=True)) == [plan.message]
+    deleted = ScalingAction.objects.filter(plan=plan, operation="DeleteScheduledAction", result=ScalingAction.Result.OK)
+    assert [row.request["ScheduledActionName"].endswith("-down-2") for row in deleted] == [True] * taken_back
+
+
+def test_every_scheduled_action_on_aws_is_in_the_audit_after_an_interrupted_apply(
+    personas, fleet_event, proxy, moto_endpoint, django_capture_on_commit_callbacks, eager_retries
+):
+    plan = _approved_plan(fleet_event, personas)
+    proxy.rule = storm(EXPIRED_TOKEN, length=1, after=1, operations=[PUT])
+
+    plan, _seconds = _apply(plan, personas, django_capture_on_commit_callbacks)
+
+    assert plan.status == ScalingPlan.Status.APPLIED
+    on_aws = {name for target in plan.targets.all() for name, *_ in _held_by_aws(target, moto_endpoint)}
+    # The first ECS service's step accepted before the error is audited as soon as AWS took it.
+    assert on_aws == set(_names_audited(plan))
+
+
+def test_when_the_task_retries_run_out_the_plan_fails_and_no_scale_up_is_left_without_its_revert(
+    personas, fleet_event, proxy, moto_endpoint, django_capture_on_commit_callbacks, eager_retries
+):
+    from scaling.tasks import apply_plan_task
+
+    plan = _approved_plan(fleet_event, personas)
+    # The first ECS service's scale-up is accepted; every later call for it fails transiently, on every run.
+    proxy.rule = storm(EXPIRED_TOKEN, length=1_000, after=1, operations=[PUT])
+
+    plan, _seconds = _apply(plan, personas, django_capture_on_commit_callbacks)
+
+    assert proxy.stats[PUT].faulted == apply_plan_task.max_retries + 1  # the task ran out of retries
+    assert plan.status == ScalingPlan.Status.FAILED
+    for target in plan.targets.all():
+        held = _held_by_aws(target, moto_endpoint)
+        if held:
+            _assert_complete_with_revert(target, held)
+
+
+# --- A real worker killed mid-apply (another process, PostgreSQL and Redis) ---------------------
+
+
+def _wait_for(predicate: Callable[[], bool], what: str, workers: list[subprocess.Popen], output: Path) -> float:
+    """Poll until ``predicate`` holds; fail with the workers' output when it takes too long or a worker died."""
+    started = time.monotonic()
+    while not predicate():
+        elapsed = time.monotonic() - started
+        if elapsed > WAIT_SECONDS or any(worker.poll() is not None for worker in workers):
+            pytest.fail(f"gave up waiting {elapsed:.1f}s for {what}; workers' output:\n{output.read_text()[-4000:]}")
+        time.sleep(0.02)
+    return time.monotonic() - started
+
+
+def _database_url(database: dict) -> str:
+    user = quote(database.get("USER") or "", safe="")
+    password = f":{quote(database['PASSWORD'], safe='')}" if database.get("PASSWORD") else ""
+    host, port = database.get("HOST") or "127.0.0.1", database.get("PORT") or 5432
+    return f"postgres://{user}{password}@{host}:{port}/{quote(database['NAME'], safe='')}"
+
+
+def _empty_isolated_broker() -> str:
+    """Empty a Redis database of this test's own, on the suite's broker server, and return its URL.
+
+    Other worker tests (and another developer's run) share the suite's broker: a worker of theirs would take
+    this test's message, and this test's workers theirs. Emptying it also drops what an interrupted run left.
+    """
+    url = urlunsplit(urlsplit(settings.CELERY_BROKER_URL)._replace(path=f"/{ISOLATED_BROKER_DB}"))
+    redis.Redis.from_url(url).flushdb()
+    return url
+
+
+@contextmanager
+def _publishing_to(url: str) -> Iterator[None]:
+    """Make the portal's Celery app publish to ``url`` for a while."""
+    from portal.celery import app
+
+    def drop_pools() -> None:
+        # The app keeps a connection pool and a producer pool, made from the broker URL on first use.
+        if app._pool is not None:
+            app._pool.force_close_all()
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    with pytest.MonkeyPatch.context() as patch:
+        # Celery reads the variable before its configuration, and settings.py read it too.
+        patch.setenv("CELERY_BROKER_URL", url)
+        patch.setitem(app.conf, "broker_url", url)
+        drop_pools()
+        try:
+            yield
+        finally:
+            drop_pools()
+
+
+def _start_worker(name: str, env: dict[str, str], output: IO[str]) -> subprocess.Popen:
+    command = [
+        str(Path(sys.executable).with_name("celery")), "-A", "portal", "worker", "-Q", "aws,default,probes",
+        "--pool", "prefork", "-c", "1", "-n", f"{name}@%h", "--without-gossip", "--without-mingle",
+        "--without-heartbeat", "--loglevel", "INFO",
+    ]  # fmt: skip
+    # Its own session, so the whole process group (main process and pool child) dies together.
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def _kill(worker: subprocess.Popen) -> None:
+    if worker.poll() is None:
+        os.killpg(worker.pid, signal.SIGKILL)
+    worker.wait(timeout=10)
+
+
+ON_POSTGRES_AND_REDIS = settings.DATABASES["default"]["ENGINE"].endswith("postgresql") and str(
+    settings.CELERY_BROKER_URL
+).startswith("redis://")
+
+
+@pytest.mark.integration
+@pytest.mark.skipif(
+    not ON_POSTGRES_AND_REDIS,
+    reason="needs PostgreSQL (DATABASE_URL) and Redis (CELERY_BROKER_URL): the worker runs in another process",
+)
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_apply_leaves_the_plan_to_the_next_worker_without_duplicates(
+    personas, fleet_event, proxy, moto_endpoint, tmp_path
+):
+    from portal.celery import app
+
+    plan = _approved_plan(fleet_event, personas)
+    broker_url = _empty_isolated_broker()
+    # Slow AWS: a little latency on every call, and the ECS scale-up's answer held back for a second,
+    # long after moto accepted it, so the worker dies in the worst place: AWS acted, the worker never heard.
+    proxy.rule = combine(always(Latency(0.2)), storm(Latency(1.0, after_forwarding=True), length=1, operations=[PUT]))
+    env = {
+        **os.environ,  # SECRET_KEY and co from pytest-env, the dummy AWS credentials from moto_endpoint
+        "DJANGO_SETTINGS_MODULE": "portal.settings",
+        "DATABASE_URL": _database_url(connection.settings_dict),  # the test database, not primetime's
+        "CELERY_BROKER_URL": broker_url,
+        "AWS_ENDPOINT_URL": proxy.url,
+        "AWS_DEFAULT_REGION": REGION,
+        "PROVIDER_AWS_ACCOUNT_ID": ACCOUNT_ID,
+        # Short, so the message of the killed worker is visible again when the next worker starts.
+        "CELERY_VISIBILITY_TIMEOUT": "1",
+        "PYTHONUNBUFFERED": "1",
+    }
+    app.conf.task_always_eager = False
+    output_path = tmp_path / "workers.log"
+    workers: list[subprocess.Popen] = []
+    with output_path.open("w") as output:
+        try:
+            workers.append(_start_worker("faults-first", env, output))
+            with _publishing_to(broker_url):
+                services.plan_apply(plan=plan, by=personas.engineer)  # enqueued at once: the test commits as it goes
+            _wait_for(lambda: proxy.stats[PUT].forwarded >= 1, "an ECS scale-up to reach AWS", workers, output_path)
+            _kill(workers[0])
+            killed_at = time.monotonic()
+            audited_before = list(ScalingAction.objects.filter(plan=plan).values_list("pk", "target__kind", "result"))
+            held_at_kill = {target.name: len(_held_by_aws(target, moto_endpoint)) for target in plan.targets.all()}
+
+            workers.append(_start_worker("faults-second", env, output))
+            _wait_for(
+                lambda: ScalingPlan.objects.get(pk=plan.pk).status != ScalingPlan.Status.APPLYING,
+                "the second worker to finish the plan",
+                workers[1:],
+                output_path,
+            )
+            recovered = time.monotonic() - killed_at
+        finally:
+            for worker in workers:
+                _kill(worker)
+
+    # Some but not all of the work was done and audited when the first worker died.
+    assert audited_before
+    assert {kind for _pk, kind, _result in audited_before} == {"autoscaling_group"}
+    assert [result for *_, result in audited_before] == [ScalingAction.Result.OK] * 3
+    plan.refresh_from_db()
+    assert plan.status == ScalingPlan.Status.APPLIED, plan.message
+    _assert_every_target_scheduled(plan, moto_endpoint)
+    # The second worker re-read the account: each step reached AWS once over both workers, no duplicate.
+    assert _names_that_reached_aws(proxy) == Counter(_all_expected(plan))
+    assert proxy.stats["sts:AssumeRole"].forwarded == 2  # two processes did the work
+    # The audit keeps what the first worker did, and shows the second found those groups already in place.
+    rows = ScalingAction.objects.filter(plan=plan)
+    assert set(rows.values_list("pk", flat=True)) >= {pk for pk, *_ in audited_before}
+    assert not rows.filter(result=ScalingAction.Result.ERROR).exists()
+    unchanged = rows.filter(result=ScalingAction.Result.UNCHANGED)
+    assert sorted(unchanged.values_list("target__name", flat=True)) == sorted(["lumiere-shop-web", *EXTRA_GROUPS])
+    assert set(rows.values_list("target", flat=True)) == set(plan.targets.values_list("pk", flat=True))
+    assert max(_names_audited(plan).values()) == 1
+    resumed_at = min(exchange.at for exchange in proxy.exchanges if exchange.at > killed_at)
+    log.info(
+        "second worker called AWS %.2fs after the kill, plan applied after %.2fs; actions held at the kill: %s",
+        resumed_at - killed_at, recovered, held_at_kill,
+    )  # fmt: skip
