@@ -41,52 +41,41 @@ class IncidentListView(ManageMixin, ListView):
     context_object_name = "incidents"
     paginate_by = 25
     kind = Incident.Kind.INCIDENT
+    detail_name = "incident-detail"
+    order_within_rank = ("-started_at", "-pk")
+
+    def ranks(self) -> list[When]:
+        """Drafts first, then what is still open; everything else after."""
+        return [
+            When(is_draft=True, then=Value(0)),
+            When(status__in=["investigating", "identified", "monitoring"], then=Value(1)),
+        ]
 
     def get_queryset(self):
+        ranks = self.ranks()
         return (
             self.page.incidents.filter(kind=self.kind)
-            .annotate(
-                rank=Case(
-                    When(is_draft=True, then=Value(0)),
-                    When(status__in=["investigating", "identified", "monitoring"], then=Value(1)),
-                    default=Value(2),
-                    output_field=IntegerField(),
-                )
-            )
-            .order_by("rank", "-started_at", "-pk")
+            .annotate(rank=Case(*ranks, default=Value(len(ranks)), output_field=IntegerField()))
+            .order_by("rank", *self.order_within_rank)
         )
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         for incident in context["incidents"]:
-            incident.manage_url = self.url("incident-detail", incident=incident.pk)
+            incident.manage_url = self.url(self.detail_name, incident=incident.pk)
         return context
 
 
 class MaintenanceListView(IncidentListView):
-    """Scheduled maintenance: open windows first, soonest first; then past ones, latest first."""
+    """Scheduled maintenance: open windows first, soonest first; then past ones."""
 
     template_name = "status/manage/maintenance_list.html"
     kind = Incident.Kind.MAINTENANCE
+    detail_name = "maintenance-detail"
+    order_within_rank = ("scheduled_for", "-pk")
 
-    def get_queryset(self):
-        return (
-            self.page.incidents.filter(kind=self.kind)
-            .annotate(
-                rank=Case(
-                    When(status__in=["scheduled", "in_progress", "verifying"], then=Value(0)),
-                    default=Value(1),
-                    output_field=IntegerField(),
-                )
-            )
-            .order_by("rank", "scheduled_for", "-pk")
-        )
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        for maintenance in context["incidents"]:
-            maintenance.manage_url = self.url("maintenance-detail", incident=maintenance.pk)
-        return context
+    def ranks(self) -> list[When]:
+        return [When(status__in=["scheduled", "in_progress", "verifying"], then=Value(0))]
 
 
 class IncidentCreateView(ManageMixin, TemplateView):
