@@ -14,8 +14,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
@@ -468,27 +467,21 @@ def _empty_isolated_broker() -> str:
     return url
 
 
-@contextmanager
-def _publishing_to(url: str) -> Iterator[None]:
-    """Make the portal's Celery app publish to ``url`` for a while."""
+def _enqueue_on(url: str):
+    """Return a stand-in for scaling.services._enqueue that sends the apply to the broker at ``url``.
+
+    The portal's Celery app keeps publishing where the rest of the suite expects; only this message goes to
+    the isolated broker the test's workers consume.
+    """
     from portal.celery import app
+    from scaling.tasks import apply_plan_task
 
-    def drop_pools() -> None:
-        # The app keeps a connection pool and a producer pool, made from the broker URL on first use.
-        if app._pool is not None:
-            app._pool.force_close_all()
-        app._pool = None
-        app.amqp._producer_pool = None
+    def enqueue(what: str, plan_id: int, actor_id: int | None) -> None:
+        assert what == "apply"
+        with app.connection_for_write(url) as connection:
+            apply_plan_task.apply_async((plan_id, actor_id), connection=connection)
 
-    with pytest.MonkeyPatch.context() as patch:
-        # Celery reads the variable before its configuration, and settings.py read it too.
-        patch.setenv("CELERY_BROKER_URL", url)
-        patch.setitem(app.conf, "broker_url", url)
-        drop_pools()
-        try:
-            yield
-        finally:
-            drop_pools()
+    return enqueue
 
 
 def _start_worker(name: str, env: dict[str, str], output: IO[str]) -> subprocess.Popen:
@@ -546,7 +539,8 @@ def test_a_worker_killed_mid_apply_leaves_the_plan_to_the_next_worker_without_du
     with output_path.open("w") as output:
         try:
             workers.append(_start_worker("faults-first", env, output))
-            with _publishing_to(broker_url):
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setattr(services, "_enqueue", _enqueue_on(broker_url))
                 services.plan_apply(plan=plan, by=personas.engineer)  # enqueued at once: the test commits as it goes
             _wait_for(lambda: proxy.stats[PUT].forwarded >= 1, "an ECS scale-up to reach AWS", workers, output_path)
             _kill(workers[0])
