@@ -1,6 +1,21 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.utils.http import url_has_allowed_host_and_scheme
+
+
+def client_ip(request) -> str:
+    """Return the visitor's address: REMOTE_ADDR, or the one the trusted proxies (``PROXY_COUNT``) recorded.
+
+    Behind a load balancer and nginx every request comes from them; the sign-in lockout and the public
+    rate limits need the visitor's own address, which the last trusted proxy appended to X-Forwarded-For.
+    """
+    proxies = int(getattr(settings, "PROXY_COUNT", 0) or 0)
+    if proxies:
+        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        if len(forwarded) >= proxies:
+            return forwarded[-proxies]
+    return request.META.get("REMOTE_ADDR") or "unknown"
 
 
 def safe_next_url(request, default: str) -> str:

@@ -266,6 +266,10 @@ class Incident(models.Model):
         indexes = [
             models.Index(fields=["page", "kind", "-started_at"], name="incident_page_kind_started"),
             models.Index(fields=["page", "kind", "status"], name="incident_page_kind_status"),
+            # History months, the last days and the months around one: ranges of started_at, any kind.
+            models.Index(fields=["page", "-started_at"], name="incident_page_started"),
+            # What changed since the last publish.
+            models.Index(fields=["page", "updated_at"], name="incident_page_updated"),
         ]
 
     def __str__(self) -> str:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
@@ -26,6 +25,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from portal.http import client_ip
 from status import subscriptions
 from status.models import Component, StatusPage, Subscriber
 from status.notify import SIGNATURE_HEADER, TIMESTAMP_HEADER
@@ -46,16 +46,6 @@ def _page(request: HttpRequest, slug: str | None) -> StatusPage:
     if page is None:
         raise Http404
     return page
-
-
-def client_ip(request: HttpRequest) -> str:
-    """Return the visitor's address: REMOTE_ADDR, or the one the trusted proxies (PROXY_COUNT) recorded."""
-    proxies = int(getattr(settings, "AXES_IPWARE_PROXY_COUNT", 0) or 0)
-    if proxies:
-        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
-        if len(forwarded) >= proxies:
-            return forwarded[-proxies]
-    return request.META.get("REMOTE_ADDR") or "unknown"
 
 
 def wants_json(request: HttpRequest) -> bool:

@@ -49,6 +49,19 @@ def test_repeated_failures_lock_the_account_out(personas):
     assert "_auth_user_id" not in client.session
 
 
+def test_behind_proxies_the_lockout_counts_the_visitors_address_not_the_proxys(personas, settings):
+    from django.test import Client
+
+    settings.PROXY_COUNT = 2  # load balancer + nginx: both forward from the same address
+    attacker = Client(REMOTE_ADDR="10.0.0.5", HTTP_X_FORWARDED_FOR="203.0.113.66, 10.0.0.9")
+    for _attempt in range(5):
+        _sign_in(attacker, personas.owner.email, "wrong-password")
+    assert _sign_in(attacker, personas.owner.email, PASSWORD).status_code == 429
+    # The owner, behind the same proxies but from their own address, still signs in.
+    owner = Client(REMOTE_ADDR="10.0.0.5", HTTP_X_FORWARDED_FOR="198.51.100.7, 10.0.0.9")
+    assert _sign_in(owner, personas.owner.email, PASSWORD).status_code == 302
+
+
 def test_sign_out_needs_a_post(personas):
     client = client_for(personas.owner)
     assert client.get(reverse("logout")).status_code == 405
