@@ -73,6 +73,9 @@ INSTALLED_APPS = [
     "scaling",
     "notifications",
     "status",
+    "runbooks",
+    "live",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -336,6 +339,8 @@ CELERY_BEAT_SCHEDULE = {
     # Hands each status component whose probe is due to the probes queue (each component has its interval).
     "dispatch-status-probes": {"task": "probes.dispatch_status_probes", "schedule": 15},
     "advance-status-maintenance": {"task": "status.advance_maintenances", "schedule": 60},
+    # The live rooms' observed traffic: one GetMetricData batch per event on air (T-1 h to the tail's end).
+    "collect-live-metrics": {"task": "aws.collect_live_metrics", "schedule": 60},
 }
 
 # --- Logging ----------------------------------------------------------------

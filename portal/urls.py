@@ -75,6 +75,10 @@ organization_patterns = [
     path("aws/automation/", scaling_views.AutomationSwitchView.as_view(), name="automation-switch"),
     path("aws/primetime-access-role.yaml", cloud_views.TemplateDownloadView.as_view(), name="cloud-template"),
     path("status-pages/", include("status.urls_portal")),
+    # Per-event pages of the live room, runbook executions and the post-event report.
+    path("events/<int:pk>/live/", include("live.urls")),
+    path("events/<int:pk>/report/", include("reports.urls")),
+    path("runbook-executions/", include("runbooks.urls_client")),
 ]
 
 urlpatterns = [
@@ -93,6 +97,7 @@ urlpatterns = [
     ),
     path("engineering/queue/", queue.QueueView.as_view(), name="engineering-queue"),
     path("engineering/status-page/", include("status.urls_engineering")),
+    path("engineering/runbooks/", include("runbooks.urls")),
     path("status/<slug:slug>/", include("status.urls_public")),
     path("calendar/<str:token>/air-windows.ics", calendar.calendar_feed, name="calendar-feed"),
     path("invitations/<str:token>/", invitations.InvitationAcceptView.as_view(), name="invitation-accept"),

@@ -1,0 +1,3 @@
+"""live pages."""
+
+urlpatterns: list = []

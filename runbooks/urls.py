@@ -1,0 +1,3 @@
+"""runbooks pages."""
+
+urlpatterns: list = []

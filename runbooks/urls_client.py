@@ -1,0 +1,3 @@
+"""Runbook executions a client reads, under /o/<org>/runbook-executions/."""
+
+urlpatterns: list = []
