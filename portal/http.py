@@ -4,7 +4,7 @@ from django.conf import settings
 from django.utils.http import url_has_allowed_host_and_scheme
 
 
-def client_ip(request) -> str:
+def client_ip(request) -> str | None:
     """Return the visitor's address: REMOTE_ADDR, or the one the trusted proxies (``PROXY_COUNT``) recorded.
 
     Behind a load balancer and nginx every request comes from them; the sign-in lockout and the public
@@ -15,7 +15,8 @@ def client_ip(request) -> str:
         forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
         if len(forwarded) >= proxies:
             return forwarded[-proxies]
-    return request.META.get("REMOTE_ADDR") or "unknown"
+    # None when unknown (a request built by hand, as force_login does): axes stores it in an IP field.
+    return request.META.get("REMOTE_ADDR") or None
 
 
 def safe_next_url(request, default: str) -> str:

@@ -158,7 +158,7 @@ def subscribe(request: HttpRequest, slug: str | None = None) -> HttpResponse:
 
 def _subscribe(request: HttpRequest, page: StatusPage) -> HttpResponse:
     as_json = wants_json(request)
-    wait = subscriptions.subscribe_rate_limited(page=page, client_ip=client_ip(request))
+    wait = subscriptions.subscribe_rate_limited(page=page, client_ip=client_ip(request) or "unknown")
     if wait is not None:
         return _too_many(page, wait, as_json=as_json)
     data: dict[str, Any] = {}
@@ -219,7 +219,7 @@ def confirm(request: HttpRequest, token: str, slug: str | None = None) -> HttpRe
     page = _page(request, slug)
     as_json = wants_json(request)
     with translation.override(_language(request, page)):
-        wait = subscriptions.link_rate_limited(client_ip=client_ip(request))
+        wait = subscriptions.link_rate_limited(client_ip=client_ip(request) or "unknown")
         if wait is not None:
             return _too_many(page, wait, as_json=as_json, root=LINK_ROOT)
         try:
@@ -246,7 +246,7 @@ def unsubscribe(request: HttpRequest, token: str, slug: str | None = None) -> Ht
     page = _page(request, slug)
     as_json = wants_json(request)
     with translation.override(_language(request, page)):
-        wait = subscriptions.link_rate_limited(client_ip=client_ip(request))
+        wait = subscriptions.link_rate_limited(client_ip=client_ip(request) or "unknown")
         if wait is not None:
             return _too_many(page, wait, as_json=as_json, root=LINK_ROOT)
         try:
