@@ -49,10 +49,12 @@ def air_windows_ics(events: list[MediaEvent], *, now: datetime) -> bytes:
         entry.add("dtend", event.air_end)
         entry.add("summary", f"{event.organization.name}: {event.title}")
         watcher = event.assignee.display_name if event.assignee else "unassigned"
+        if event.backup:
+            watcher += f", backup {event.backup.display_name}"
         entry.add(
             "description",
             f"{event.get_kind_display()} on {event.channel or '?'} · audience {event.expected_audience:,} · "
-            f"status {event.get_status_display()} · engineer {watcher}",
+            f"status {event.get_status_display()} · lead {watcher}",
         )
         entry.add("url", settings.SITE_URL + reverse("event-detail", args=[event.organization.slug, event.pk]))
         entry.add("status", "CANCELLED" if event.status == MediaEvent.Status.CANCELLED else "CONFIRMED")

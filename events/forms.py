@@ -103,11 +103,15 @@ class TransitionForm(forms.Form):
 
 
 class AssignForm(forms.Form):
-    assignee = forms.ModelChoiceField(label=_("Engineer"), queryset=None)
+    """The watch crew of an air window: the lead, and optionally a backup."""
+
+    assignee = forms.ModelChoiceField(label=_("Lead engineer"), queryset=None)
+    backup = forms.ModelChoiceField(label=_("Backup engineer"), queryset=None, required=False)
 
     def __init__(self, *args, engineers, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = engineers
+        self.fields["backup"].queryset = engineers
 
 
 class ForecastProfileForm(forms.ModelForm):

@@ -27,7 +27,7 @@ def event_queue(
     events = (
         MediaEvent.objects.for_user(user)
         .exclude(status__in=[Status.COMPLETED, Status.REVIEWED, Status.CANCELLED, Status.DRAFT])
-        .select_related("organization", "stack", "assignee")
+        .select_related("organization", "stack", "assignee", "backup")
         .annotate(capacity_shortfall=Exists(short))
         .order_by("air_start")
     )
@@ -58,6 +58,6 @@ def calendar_events(*, user: User, now: datetime) -> QuerySet[MediaEvent]:
         MediaEvent.objects.for_user(user)
         .exclude(status__in=[Status.CANCELLED, Status.DRAFT])
         .filter(air_end__gte=now - timedelta(days=30))
-        .select_related("organization", "stack", "assignee")
+        .select_related("organization", "stack", "assignee", "backup")
         .order_by("air_start")
     )

@@ -302,6 +302,7 @@ def event_transition(
         assignee = assignee or (by if by is not None and by.is_engineer else None)
         if assignee is None or not assignee.is_engineer:
             raise ValidationError({"assignee": _("Choose the engineer who takes this event.")})
+        _check_lead_free(event, assignee)
     with transaction.atomic():
         updates: dict[str, Any] = {"status": transition.target, "updated_at": timezone.now()}
         if name == "accept":
@@ -356,28 +357,109 @@ def _default_message(name: str, event: MediaEvent, from_status: str) -> str:
     return ""
 
 
-def event_assign(*, event: MediaEvent, engineer: User, by: User) -> MediaEvent:
-    """Give an event to an engineer (taking it oneself included)."""
+# Events whose air window still matters to the watch crew.
+WATCHED_STATUSES = [Status.SUBMITTED, Status.ACCEPTED, Status.PREPARING, Status.READY, Status.ON_AIR]
+
+
+def _check_lead_free(event: MediaEvent, engineer: User) -> None:
+    """Refuse a lead who already leads another air window that overlaps this one (field-named error)."""
+    clash = (
+        MediaEvent.objects.filter(
+            assignee=engineer,
+            status__in=WATCHED_STATUSES,
+            air_start__lt=event.air_end,
+            air_end__gt=event.air_start,
+        )
+        .exclude(pk=event.pk)
+        .select_related("organization")
+        .first()
+    )
+    if clash is not None:
+        zone = timezone.get_current_timezone()
+        raise ValidationError(
+            {
+                "assignee": _(
+                    "%(engineer)s already leads “%(title)s” (%(organization)s), on air %(start)s–%(end)s, which "
+                    "overlaps this air window: choose another lead, or make them the backup."
+                )
+                % {
+                    "engineer": engineer.display_name,
+                    "title": clash.title,
+                    "organization": clash.organization.name,
+                    "start": clash.air_start.astimezone(zone).strftime("%d %b %H:%M"),
+                    "end": clash.air_end.astimezone(zone).strftime("%H:%M"),
+                }
+            }
+        )
+
+
+def _check_assignable(event: MediaEvent, by: User) -> None:
     if not by.is_engineer:
         raise PermissionDenied(_("Only engineers assign events."))
-    if not engineer.is_engineer:
-        raise ValidationError({"assignee": _("Choose a provider engineer.")})
     if event.is_locked() and event.status != Status.ON_AIR:
         raise IllegalTransition(
             _("The event is %(status)s; it can no longer be reassigned.")
             % {"status": event.get_status_display().lower()},
             allowed=lifecycle.next_statuses(event.status),
         )
+
+
+def event_assign(*, event: MediaEvent, engineer: User, by: User) -> MediaEvent:
+    """Make an engineer the lead of the event's watch (taking it oneself included); a change is a handover."""
+    _check_assignable(event, by)
+    if not engineer.is_engineer:
+        raise ValidationError({"assignee": _("Choose a provider engineer.")})
     with transaction.atomic():
+        event = MediaEvent.objects.select_for_update().get(pk=event.pk)
         previous = event.assignee
-        MediaEvent.objects.filter(pk=event.pk).update(assignee=engineer, updated_at=timezone.now())
+        if previous == engineer:
+            return event
+        _check_lead_free(event, engineer)
+        updates = {"assignee": engineer, "updated_at": timezone.now()}
+        if event.backup_id == engineer.pk:
+            updates["backup"] = None  # the backup steps up; nobody backs themselves
+        MediaEvent.objects.filter(pk=event.pk).update(**updates)
         event.assignee = engineer
+        if "backup" in updates:
+            event.backup = None
+        message = (
+            _("Watch handed over from %(previous)s to %(engineer)s.")
+            % {"previous": previous.display_name, "engineer": engineer.display_name}
+            if previous
+            else _("Assigned to %(engineer)s.") % {"engineer": engineer.display_name}
+        )
         _record(
             event,
             actor=by,
             kind=TimelineEntry.Kind.ASSIGNMENT,
-            message=_("Assigned to %(engineer)s.") % {"engineer": engineer.display_name},
+            message=message,
             changes={"assignee": [previous.email if previous else "", engineer.email]},
+        )
+    return event
+
+
+def event_backup_set(*, event: MediaEvent, engineer: User | None, by: User) -> MediaEvent:
+    """Name (or clear) the backup engineer of the event's watch; the backup is never the lead."""
+    _check_assignable(event, by)
+    if engineer is not None and not engineer.is_engineer:
+        raise ValidationError({"backup": _("Choose a provider engineer.")})
+    with transaction.atomic():
+        event = MediaEvent.objects.select_for_update().get(pk=event.pk)
+        if engineer is not None and engineer.pk == event.assignee_id:
+            raise ValidationError({"backup": _("The lead cannot be their own backup: choose someone else.")})
+        previous = event.backup
+        if previous == engineer:
+            return event
+        MediaEvent.objects.filter(pk=event.pk).update(backup=engineer, updated_at=timezone.now())
+        event.backup = engineer
+        _record(
+            event,
+            actor=by,
+            kind=TimelineEntry.Kind.ASSIGNMENT,
+            message=_("Backup: %(engineer)s.") % {"engineer": engineer.display_name}
+            if engineer
+            else _("No backup any more."),
+            changes={"backup": [previous.email if previous else "", engineer.email if engineer else ""]},
         )
     return event
 

@@ -67,7 +67,16 @@ class MediaEvent(models.Model):
         null=True,
         blank=True,
         related_name="assigned_media_events",
-        verbose_name=_("engineer"),
+        verbose_name=_("lead engineer"),
+        help_text=_("Leads the watch of the air window; one air window at a time."),
+    )
+    backup = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="backup_media_events",
+        verbose_name=_("backup engineer"),
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -129,7 +129,9 @@ class EventDetailView(OrganizationMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         event = get_object_or_404(
-            MediaEvent.objects.in_organization(self.organization).select_related("stack", "assignee", "created_by"),
+            MediaEvent.objects.in_organization(self.organization).select_related(
+                "stack", "assignee", "backup", "created_by"
+            ),
             pk=self.kwargs["pk"],
         )
         now = timezone.now()
@@ -153,7 +155,9 @@ class EventDetailView(OrganizationMixin, TemplateView):
             transitions=lifecycle.transitions_for(event, user),
             next_steps=next_steps(event, user=user, now=now),
             risk=event_risk(event, now=now) if user.is_engineer else None,
-            assign_form=AssignForm(engineers=selectors.engineers(), initial={"assignee": event.assignee_id})
+            assign_form=AssignForm(
+                engineers=selectors.engineers(), initial={"assignee": event.assignee_id, "backup": event.backup_id}
+            )
             if user.is_engineer
             else None,
             readiness_runs=(runs := readiness_selectors.runs_of_event(event=event)),
@@ -196,13 +200,19 @@ class EventAssignView(OrganizationMixin, View):
         form = AssignForm(request.POST, engineers=selectors.engineers())
         engineer = form.cleaned_data["assignee"] if form.is_valid() else request.user
         try:
-            services.event_assign(event=event, engineer=engineer, by=request.user)
+            event = services.event_assign(event=event, engineer=engineer, by=request.user)
+            if "backup" in request.POST:  # the queue's "Take it" button sends the lead only
+                services.event_backup_set(
+                    event=event, engineer=form.cleaned_data.get("backup") if form.is_valid() else None,
+                    by=request.user,
+                )  # fmt: skip
         except (ValidationError, services.IllegalTransition) as error:
             messages.error(request, getattr(error, "message", None) or " ".join(error.messages))
         else:
             messages.success(
                 request,
-                _("%(engineer)s watches “%(title)s”.") % {"engineer": engineer.display_name, "title": event.title},
+                _("%(engineer)s leads the watch of “%(title)s”.")
+                % {"engineer": engineer.display_name, "title": event.title},
             )
         return redirect(safe_next_url(request, event_url(event)))
 

@@ -24,7 +24,7 @@ def test_feed_lists_air_windows_with_their_engineer(personas, event_factory):
     entry = entries[0]
     assert str(entry["summary"]) == "Maison Lumière: Segment of Maison Lumière"
     assert entry.decoded("dtstart") == event.air_start.replace(microsecond=0)
-    assert "engineer Nadia Engineer" in str(entry["description"])
+    assert "lead Nadia Engineer" in str(entry["description"])
 
 
 def test_feed_link_is_shown_on_the_queue(personas):
