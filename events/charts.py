@@ -400,3 +400,127 @@ def _points(coordinates: list[tuple[float, float]]) -> str:
 def _line(x1: float, y1: float, x2: float, y2: float, css_class: str = "") -> SafeString:
     class_attr = format_html(' class="{}"', css_class) if css_class else ""
     return format_html('<line{} x1="{}" y1="{}" x2="{}" y2="{}"/>', class_attr, _n(x1), _n(y1), _n(x2), _n(y2))
+
+
+@dataclass(frozen=True)
+class ObservedPoint:
+    x: int  # minute offset from air start
+    value: float | None  # None: the minute is known to be missing (CloudWatch did not answer)
+
+
+def observed_chart(
+    *,
+    points: Sequence[ChartPoint],
+    observed: Sequence[ObservedPoint],
+    title: str,
+    description: str,
+    x_label: Callable[[int], str],
+    y_unit: str,
+    marker_x: int | None = 0,
+    marker_label: str = "",
+    now_x: int | None = None,
+    width: int = 760,
+    height: int = 300,
+) -> SafeString:
+    """Draw the forecast band and likely curve with the observed values over them, minute by minute.
+
+    Observed minutes are joined into a line, broken where a minute is missing or absent; missing minutes are
+    marked along the x axis (``chart-missing``) so "no data" never reads as zero. The x axis spans the forecast and
+    the observed minutes; the y axis fits both. The style is ``band_chart``'s; raises ValueError without points.
+    """
+    if not points:
+        raise ValueError("observed_chart needs at least one forecast point")
+    points = sorted(points, key=lambda point: point.x)
+    observed = sorted(observed, key=lambda point: point.x)
+    values = [point.high for point in points] + [point.value for point in observed if point.value is not None]
+    if not all(math.isfinite(value) for value in values):
+        raise ValueError("observed_chart needs finite values")
+    y_max, y_step = nice_scale(max(values))
+    y_ticks = nice_ticks(y_max, y_step)
+    y_tick_labels = [format_number(tick, 0 if tick == round(tick) else 1) for tick in y_ticks]
+    xs = [point.x for point in points] + [point.x for point in observed]
+    x_min, x_max = min(xs), max(xs)
+    if x_min == x_max:
+        x_min, x_max = x_min - SINGLE_POINT_SPAN, x_max + SINGLE_POINT_SPAN
+    left = max(40.0, _text_width(max([*y_tick_labels, y_unit], key=len)) + 14)
+    plot = _Box(left, 30.0, width - 24.0, height - 36.0)
+
+    def sx(x: float) -> float:
+        return plot.x0 + (x - x_min) / (x_max - x_min) * (plot.x1 - plot.x0)
+
+    def sy(value: float) -> float:
+        return plot.y1 - min(max(value, 0.0), y_max) / y_max * (plot.y1 - plot.y0)
+
+    first_tick = -(-x_min // X_TICK_EVERY) * X_TICK_EVERY
+    x_ticks = list(range(first_tick, x_max + 1, X_TICK_EVERY))
+    if x_ticks:
+        widest = max(_text_width(str(x_label(tick))) for tick in x_ticks)
+        per_tick = X_TICK_EVERY / (x_max - x_min) * (plot.x1 - plot.x0)
+        every = math.ceil((widest + 10) / per_tick) * X_TICK_EVERY
+        x_ticks = [tick for tick in x_ticks if tick % every == 0]
+
+    band = [(sx(point.x), sy(point.high)) for point in points] + [
+        (sx(point.x), sy(point.low)) for point in reversed(points)
+    ]
+    likely = [(sx(point.x), sy(point.likely)) for point in points]
+    runs: list[list[tuple[float, float]]] = []
+    previous_x: int | None = None
+    for point in observed:
+        if point.value is None:
+            previous_x = None
+            continue
+        if previous_x is None or point.x != previous_x + 1:
+            runs.append([])
+        runs[-1].append((sx(point.x), sy(point.value)))
+        previous_x = point.x
+
+    parts: list[SafeString] = [
+        format_html(
+            '<g class="chart-grid">{}</g>',
+            format_html_join("", "{}", ((_line(plot.x0, sy(tick), plot.x1, sy(tick)),) for tick in y_ticks[1:])),
+        ),
+        format_html('<polygon class="chart-band" points="{}"/>', _points(band)),
+        format_html('<polyline class="chart-likely" fill="none" points="{}"/>', _points(likely)),
+    ]
+    if marker_x is not None and x_min <= marker_x <= x_max:
+        parts.append(_line(sx(marker_x), plot.y0, sx(marker_x), plot.y1, "chart-marker"))
+        if marker_label:
+            parts.append(_Label(sx(marker_x) + 5, plot.y0 - 8, "start", marker_label, "chart-label").markup())
+    if now_x is not None and x_min <= now_x <= x_max:
+        parts.append(_line(sx(now_x), plot.y0, sx(now_x), plot.y1, "chart-now"))
+    for run in runs:
+        if len(run) == 1:
+            parts.append(format_html('<circle class="chart-observed-dot" cx="{}" cy="{}" r="2.5"/>', *map(_n, run[0])))
+        else:
+            parts.append(format_html('<polyline class="chart-observed" fill="none" points="{}"/>', _points(run)))
+    missing = [point.x for point in observed if point.value is None]
+    if missing:
+        step = max((plot.x1 - plot.x0) / (x_max - x_min), 2.0)
+        parts.append(
+            format_html(
+                '<g class="chart-missing">{}</g>',
+                format_html_join(
+                    "",
+                    '<rect x="{}" y="{}" width="{}" height="{}"/>',
+                    ((_n(sx(x) - step / 2), _n(plot.y1 - 6), _n(step), 6) for x in missing),
+                ),
+            )
+        )
+    axis = [_line(plot.x0, plot.y0, plot.x0, plot.y1), _line(plot.x0, plot.y1, plot.x1, plot.y1)]
+    axis += [_line(sx(tick), plot.y1, sx(tick), plot.y1 + 4) for tick in x_ticks]
+    parts.append(format_html('<g class="chart-axis">{}</g>', format_html_join("", "{}", ((line,) for line in axis))))
+    labels = [
+        _Label(plot.x0 - 8, sy(tick) + 4, "end", text, "chart-label chart-tick-y")
+        for tick, text in zip(y_ticks, y_tick_labels, strict=True)
+    ]
+    labels += [_Label(sx(tick), plot.y1 + 18, "middle", str(x_label(tick)), "chart-label") for tick in x_ticks]
+    if y_unit:
+        labels.append(_Label(plot.x0 - 8, plot.y0 - 14, "end", y_unit, "chart-label chart-unit"))
+    parts.extend(label.markup() for label in labels)
+    body = format_html_join("", "{}", ((part,) for part in parts))
+    chart_id = "observed-" + hashlib.sha256("\x00".join([title, description, str(body)]).encode()).hexdigest()[:12]
+    return format_html(
+        '<svg xmlns="{}" class="chart chart-live" viewBox="0 0 {} {}" preserveAspectRatio="xMidYMid meet" role="img"'
+        ' aria-labelledby="{}-title {}-desc"><title id="{}-title">{}</title><desc id="{}-desc">{}</desc>{}</svg>',
+        SVG_NAMESPACE, width, height, chart_id, chart_id, chart_id, title, chart_id, description, body,
+    )  # fmt: skip

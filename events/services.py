@@ -336,6 +336,12 @@ def event_transition(
             from status.services import announcements_follow
 
             announcements_follow(event, cancelled=True)
+        elif name == "complete":
+            # The post-event report is drafted by a worker: it reads observations, the plan, incidents.
+            from reports.tasks import report_generate_task
+
+            event_id = event.pk
+            transaction.on_commit(lambda: report_generate_task.delay(event_id))
     return event
 
 

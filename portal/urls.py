@@ -63,6 +63,10 @@ organization_patterns = [
         scaling_views.RecommendationApproveView.as_view(),
         name="scaling-recommendation-approve",
     ),
+    # Per-event pages of the live room, runbook executions and the post-event report.
+    path("events/<int:pk>/live/", include("live.urls")),
+    path("events/<int:pk>/report/", include("reports.urls")),
+    path("runbook-executions/", include("runbooks.urls_client")),
     # Last among events/<pk>/…: any other slug is a transition name.
     path("events/<int:pk>/<slug:name>/", event_views.EventTransitionView.as_view(), name="event-transition"),
     path("stacks/", stack_views.StackListView.as_view(), name="stack-list"),
@@ -75,10 +79,6 @@ organization_patterns = [
     path("aws/automation/", scaling_views.AutomationSwitchView.as_view(), name="automation-switch"),
     path("aws/primetime-access-role.yaml", cloud_views.TemplateDownloadView.as_view(), name="cloud-template"),
     path("status-pages/", include("status.urls_portal")),
-    # Per-event pages of the live room, runbook executions and the post-event report.
-    path("events/<int:pk>/live/", include("live.urls")),
-    path("events/<int:pk>/report/", include("reports.urls")),
-    path("runbook-executions/", include("runbooks.urls_client")),
 ]
 
 urlpatterns = [

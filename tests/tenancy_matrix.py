@@ -504,3 +504,72 @@ ORGANIZATION_PAGES += [
     OrganizationPage("status-manage-subscribers", make_object=make_status_page),
     OrganizationPage("status-manage-audit", make_object=make_status_page),
 ]
+
+
+# --- Post-event reports (reports/views.py) ---------------------------------------------------------
+
+
+def make_reported_event(organization: Organization) -> MediaEvent:
+    """Make a completed event with a published report and an open calibration suggestion."""
+    from reports.models import CalibrationSuggestion, EventReport
+
+    event = make_event(organization, days_ahead=-1, status=MediaEvent.Status.COMPLETED)
+    EventReport.objects.create(
+        event=event, status=EventReport.Status.PUBLISHED, summary="Went well.", published_at=timezone.now()
+    )
+    CalibrationSuggestion.objects.create(
+        organization=organization, event=event, parameter="visit_rate", observed=0.014, assumed=0.02
+    )
+    return event
+
+
+def _calibration_of(organization: Organization):
+    return make_reported_event(organization).calibration_suggestions.get()
+
+
+ORGANIZATION_PAGES += [
+    OrganizationPage("event-report", make_object=make_reported_event),
+    OrganizationPage("event-report-pdf", make_object=make_reported_event),
+    OrganizationPage("event-report-generate", method="post", make_object=make_reported_event),
+    OrganizationPage("event-report-summary", method="post", make_object=make_reported_event, data={"summary": "x"}),
+    OrganizationPage("event-report-publish", method="post", make_object=make_reported_event),
+    OrganizationPage(
+        "event-report-calibration",
+        method="post",
+        make_object=_calibration_of,
+        object_kwargs=lambda suggestion: {"pk": suggestion.event_id, "suggestion": suggestion.pk, "decision": "accept"},
+    ),
+]
+
+
+# --- Runbook executions a client reads (runbooks/urls_client.py) -----------------------------------
+
+
+def make_runbook_execution(organization: Organization):
+    from runbooks.library import starter_library_load
+    from runbooks.models import Runbook, RunbookExecution
+
+    starter_library_load()  # tests run without migrations; the data migration loads it elsewhere
+    version = Runbook.objects.get(title="On-air watch").current_version
+    return RunbookExecution.objects.create(version=version, organization=organization, event=make_event(organization))
+
+
+ORGANIZATION_PAGES += [
+    OrganizationPage("runbook-execution-list"),
+    OrganizationPage("runbook-execution-detail", make_object=make_runbook_execution),
+]
+
+
+# --- Live room (live/views.py) ---------------------------------------------------------------------------------------
+
+ORGANIZATION_PAGES += [
+    OrganizationPage("live-room", make_object=make_event),
+    OrganizationPage("live-room-fragment", make_object=make_event),
+    OrganizationPage("live-room-note", method="post", make_object=make_event, data={"text": "Intrusion"}),
+    OrganizationPage(
+        "live-room-incident",
+        method="post",
+        make_object=make_event,
+        data={"name": "Fake", "body": "Down.", "impact": "major", "component_status": "major_outage"},
+    ),
+]

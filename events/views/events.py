@@ -21,6 +21,8 @@ from events.risk import event_risk
 from portal.forms import add_service_errors
 from portal.http import safe_next_url
 from readiness import selectors as readiness_selectors
+from runbooks.models import RunbookExecution
+from runbooks.selectors import runbooks_for_next_phase
 from scaling.models import PlanTarget, ScalingPlan, ScalingPolicy
 from status.models import StatusPage
 
@@ -171,6 +173,10 @@ class EventDetailView(OrganizationMixin, TemplateView):
                 ("cancel", _("Cancel the plan")),
             ],
             status_page=StatusPage.objects.filter(organization=self.organization).first(),
+            suggested_runbooks=list(runbooks_for_next_phase(event, now)) if user.is_engineer else [],
+            executions=list(
+                RunbookExecution.objects.filter(event=event).select_related("version__runbook", "assignee")
+            ),
             announcements=list(event.announcements.select_related("page")),
             **forecast_chart_context(event, forecast),
         )
