@@ -6,14 +6,11 @@ import pytest
 from playwright.sync_api import expect
 
 from cloud.client import provider_client
-from cloud.inventory import discover
-from cloud.models import CloudAccount, StackResource
-from cloud.simulation import DEMO_EXTERNAL_ID, seed_demo_account
 from events.models import MediaEvent
 from scaling.models import ScalingPlan
 from tests.browser.conftest import sign_in
 from tests.cloud import conftest as cloud_fixtures
-from tests.cloud.conftest import ACCOUNT_ID, REGION
+from tests.cloud.conftest import REGION, attach_discovered, link_demo_account
 from tests.conftest import PASSWORD
 from tests.tenancy_matrix import make_event, make_stack
 
@@ -28,25 +25,9 @@ def moto_endpoint():
 
 
 def test_engineer_plans_approves_applies_and_sees_the_audit(personas, page, screenshot, aws):
-    seeded = seed_demo_account(region=REGION)
-    CloudAccount.objects.create(
-        organization=personas.organization,
-        role_arn=seeded["role_arn"],
-        external_id=DEMO_EXTERNAL_ID,
-        status=CloudAccount.Status.VERIFIED,
-        aws_account_id=ACCOUNT_ID,
-        regions=[REGION],
-    )
+    link_demo_account(personas.organization)
     stack = make_stack(personas.organization, name="Shop website")
-    group = next(
-        resource
-        for resource in discover(CloudAccount.objects.get().role_link(), REGION, include_global=False).resources
-        if resource.kind == "autoscaling_group"
-    )
-    StackResource.objects.create(
-        stack=stack, kind=group.kind, identifier=group.identifier, name=group.name, region=REGION,
-        capacity=group.capacity, unit_rps=250,
-    )  # fmt: skip
+    group = attach_discovered(stack, "autoscaling_group", unit_rps=250)
     event = make_event(personas.organization, stack=stack, title="Capital on M6", status=MediaEvent.Status.ACCEPTED)
 
     sign_in(page, personas.engineer.email, PASSWORD)

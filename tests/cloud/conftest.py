@@ -132,3 +132,42 @@ def demo_stack(moto_endpoint) -> dict[str, Any]:
 def link(demo_stack) -> RoleLink:
     """Return the demo client's link: the seeded PrimetimeAccess role and its external id."""
     return RoleLink(role_arn=demo_stack["role_arn"], external_id=DEMO_EXTERNAL_ID)
+
+
+def link_demo_account(organization, seeded: dict[str, Any] | None = None):
+    """Seed the demo stack on moto (unless given) and link it to the organization as a verified account."""
+    from cloud.models import CloudAccount
+
+    seeded = seeded or seed_demo_account(region=REGION)
+    return CloudAccount.objects.create(
+        organization=organization,
+        role_arn=seeded["role_arn"],
+        external_id=DEMO_EXTERNAL_ID,
+        status=CloudAccount.Status.VERIFIED,
+        aws_account_id=ACCOUNT_ID,
+        regions=[REGION],
+    )
+
+
+def attach_discovered(stack, kind: str, *, unit_rps: int | None = None, kinds=None):
+    """Discover the linked account (as the inventory would) and attach its resources of ``kind`` to the stack."""
+    from cloud.inventory import discover
+    from cloud.models import CloudAccount, StackResource
+
+    account = CloudAccount.objects.get(organization=stack.organization)
+    found = discover(account.role_link(), REGION, kinds=kinds, include_global=False).resources
+    rows = [
+        StackResource.objects.create(
+            stack=stack,
+            kind=resource.kind,
+            identifier=resource.identifier,
+            name=resource.name,
+            region=REGION,
+            capacity=resource.capacity,
+            details=resource.details,
+            unit_rps=unit_rps,
+        )
+        for resource in found
+        if resource.kind == kind
+    ]
+    return rows[0] if len(rows) == 1 else rows

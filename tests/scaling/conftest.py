@@ -4,39 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from cloud.inventory import discover
-from cloud.models import CloudAccount, StackResource
-from cloud.simulation import DEMO_EXTERNAL_ID, seed_demo_account
 from events.models import MediaEvent
 from scaling import services
-from tests.cloud.conftest import ACCOUNT_ID, REGION
+from tests.cloud.conftest import attach_discovered, link_demo_account
 from tests.tenancy_matrix import make_event
 
 
 @pytest.fixture
 def linked_event(personas, stack, aws):
     """An accepted event whose stack holds the seeded demo ASG (250 req/s per instance) in a verified account."""
-    seeded = seed_demo_account(region=REGION)
-    CloudAccount.objects.create(
-        organization=personas.organization,
-        role_arn=seeded["role_arn"],
-        external_id=DEMO_EXTERNAL_ID,
-        status=CloudAccount.Status.VERIFIED,
-        aws_account_id=ACCOUNT_ID,
-        regions=[REGION],
-    )
-    found = discover(CloudAccount.objects.get().role_link(), REGION, include_global=False)
-    group = next(resource for resource in found.resources if resource.kind == "autoscaling_group")
-    StackResource.objects.create(
-        stack=stack,
-        kind=group.kind,
-        identifier=group.identifier,
-        name=group.name,
-        region=REGION,
-        capacity=group.capacity,
-        details=group.details,
-        unit_rps=250,
-    )
+    link_demo_account(personas.organization)
+    attach_discovered(stack, "autoscaling_group", unit_rps=250)
     return make_event(personas.organization, stack=stack, status=MediaEvent.Status.ACCEPTED, days_ahead=3)
 
 

@@ -18,14 +18,13 @@ from cloud import services as cloud_services
 from cloud.adapters import load_balancers as lb_adapter
 from cloud.adapters import quotas as quota_adapter
 from cloud.client import provider_client
-from cloud.inventory import discover
 from cloud.models import CloudAccount, StackResource
 from cloud.scaling import read_replica_name
 from portal.exceptions import Conflict
 from scaling import executor, services
 from scaling.models import PendingChange, ScalingAction, ScalingPlan
 from tests.cloud import conftest as cloud_fixtures
-from tests.cloud.conftest import REGION
+from tests.cloud.conftest import REGION, attach_discovered
 from tests.conftest import api_client_for, client_for
 from tests.scaling.conftest import apply_plan as _apply
 
@@ -38,18 +37,7 @@ def moto_endpoint():
 
 
 def _attach(event, kind: str, unit_rps: int | None = None) -> StackResource:
-    found = discover(CloudAccount.objects.get().role_link(), REGION, include_global=False)
-    resource = next(item for item in found.resources if item.kind == kind)
-    return StackResource.objects.create(
-        stack=event.stack,
-        kind=resource.kind,
-        identifier=resource.identifier,
-        name=resource.name,
-        region=REGION,
-        capacity=resource.capacity,
-        details=resource.details,
-        unit_rps=unit_rps,
-    )
+    return attach_discovered(event.stack, kind, unit_rps=unit_rps)
 
 
 @pytest.fixture
