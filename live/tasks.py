@@ -29,3 +29,14 @@ def collect_event_metrics_task(event_id: int) -> dict:
         return {"observed": 0, "missing": 0}
     result = collector.event_metrics_collect(event=event, now=timezone.now())
     return {"observed": result.observed, "missing": result.missing}
+
+
+@shared_task(name="aws.simulate_demo_traffic", soft_time_limit=40, time_limit=50)
+def simulate_demo_traffic_task() -> dict:
+    """Put the open live rooms' demo traffic into the simulated AWS account; does nothing against real AWS."""
+    from cloud.verification import simulated_account
+    from live import simulation
+
+    if not simulated_account():
+        return {"skipped": "not the simulated AWS account"}
+    return simulation.demo_traffic_tick(now=timezone.now())

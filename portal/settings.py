@@ -373,5 +373,13 @@ AWS_DEFAULT_REGION = env.str("AWS_DEFAULT_REGION", default="eu-west-3")
 # The local simulator (moto) accepts any external id; with this on (and a loopback
 # endpoint only), role verification skips the probe that needs a real trust policy.
 AWS_SIMULATED_ACCOUNT = env_bool("AWS_SIMULATED_ACCOUNT", default=False)
+if AWS_SIMULATED_ACCOUNT:
+    # Demo traffic for the live rooms, put into the simulated account only (the task checks it again: an entry
+    # left in the beat database by a demo run does nothing against real AWS).
+    CELERY_BEAT_SCHEDULE["simulate-demo-traffic"] = {
+        "task": "aws.simulate_demo_traffic",
+        "schedule": 60,
+        "options": {"expires": 55},
+    }
 # The account clients' trust policies name; moto's default account in the simulation.
 PROVIDER_AWS_ACCOUNT_ID = env.str("PROVIDER_AWS_ACCOUNT_ID", default="123456789012")

@@ -15,7 +15,7 @@ def test_demo_data_is_loaded_once_with_a_booked_segment_and_a_past_one(db, setti
     assert set(Organization.objects.values_list("slug", flat=True)) == {"maison-lumiere", "velo-vert"}
     assert User.objects.get(email="nadia@provider.example").is_engineer
     events = MediaEvent.objects.filter(organization__slug="maison-lumiere").order_by("air_start")
-    assert [event.status for event in events] == ["reviewed", "submitted"]
+    assert [event.status for event in events] == ["reviewed", "on_air", "submitted"]
     upcoming = events.last()
     assert upcoming.rebroadcasts.count() == 1
     assert upcoming.peak_visits_per_s > 100

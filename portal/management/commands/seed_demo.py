@@ -64,11 +64,19 @@ class Command(BaseCommand):
 
         segment = MediaEvent.objects.filter(organization=lumiere, air_start__gt=timezone.now()).first()
         seed_status_pages(lumiere, engineer=engineer, media_event=segment)
+        from live.demo import demo_live_seed
+
+        live = demo_live_seed(lumiere, owner=self._user(*DEMO_PEOPLE[0][:2]), engineer=engineer)
         self.stdout.write(self.style.SUCCESS(f"Demo data ready. Sign in with password “{DEMO_PASSWORD}” as:"))
         self.stdout.write(f"  client owner   {DEMO_PEOPLE[0][0]}  (Maison Lumière)")
         self.stdout.write(f"  client member  {DEMO_PEOPLE[1][0]}  (Maison Lumière)")
         self.stdout.write(f"  engineer       {DEMO_ENGINEER[0]}  (provider, sees every client)")
         self.stdout.write("Maison Lumière has a TV segment on M6 in four days, waiting in the engineers' queue.")
+        self.stdout.write(
+            f"On air now: “{live.rehearsal.title}”, led by Nadia; live room "
+            f"{settings.SITE_URL}/o/{lumiere.slug}/events/{live.rehearsal.pk}/live/ "
+            f"({live.minutes_observed} minutes observed so far). Last month's report is published."
+        )
         self.stdout.write(
             f"Public status pages: {settings.SITE_URL}/status/{lumiere.slug}/ and {settings.SITE_URL}/status/primetime/"
         )
