@@ -82,6 +82,7 @@ MIDDLEWARE = [
     # First: public status pages are answered from their snapshot before sessions, users or the database.
     "status.middleware.PublicStatusMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "portal.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -336,6 +337,7 @@ CELERY_BEAT_SCHEDULE = {
     "reap-stale-readiness-checks": {"task": "readiness.reap_stale", "schedule": 120},
     "verify-scaling-plans": {"task": "aws.verify_scaling_plans", "schedule": 60},
     "reconcile-pending-scaling-changes": {"task": "aws.reconcile_pending_changes", "schedule": 60},
+    "check-scaling-reverts": {"task": "aws.check_scaling_reverts", "schedule": 300},
     # Hands each status component whose probe is due to the probes queue (each component has its interval).
     "dispatch-status-probes": {"task": "probes.dispatch_status_probes", "schedule": 15},
     "advance-status-maintenance": {"task": "status.advance_maintenances", "schedule": 60},

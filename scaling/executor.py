@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -390,3 +390,105 @@ def pending_changes_apply_due(*, now=None) -> int:
         PendingChange.objects.filter(pk=change.pk).update(status=PendingChange.Status.DONE, done_at=timezone.now())
         applied += 1
     return applied
+
+
+# --- After the revert: is the account back to normal? ---------------------------------------
+
+# AWS runs a scheduled action within a minute or two of its time; look after this grace.
+REVERT_GRACE = timedelta(minutes=5)
+# Kinds whose bounds the revert sets absolutely and the inventory reads back.
+REVERT_CHECKED = {"autoscaling_group": ("min", "max"), "ecs_service": ("min", "max")}
+
+
+def _last_revert_at(plan: ScalingPlan) -> datetime | None:
+    times = [datetime.fromisoformat(steps[-1][0]) for steps in plan.targets.values_list("revert_steps", flat=True)
+             if steps]  # fmt: skip
+    return max(times) if times else None
+
+
+def _not_reverted(link, target: PlanTarget) -> str | None:
+    """Say how the target differs from where the plan found it, or None when it is back (or cannot tell)."""
+    from cloud.inventory import refresh
+    from cloud.resources import Resource, ResourceKind
+
+    if target.kind in RECONCILED_KINDS:
+        left = target.pending_changes.exclude(step="up").exclude(status=PendingChange.Status.DONE)
+        left = left.exclude(status=PendingChange.Status.CANCELLED)
+        return _("%(count)d revert step(s) not applied") % {"count": left.count()} if left.exists() else None
+    keys = REVERT_CHECKED.get(target.kind)
+    if keys is None:
+        return None  # DynamoDB, Aurora: Application Auto Scaling runs the revert; nothing here reads it back
+    current = refresh(
+        link,
+        Resource(kind=ResourceKind(target.kind), identifier=target.identifier, name=target.name, region=target.region),
+    ).capacity
+    wrong = [f"{key} {current.get(key)} (was {target.now.get(key)})" for key in keys
+             if current.get(key) != target.now.get(key)]  # fmt: skip
+    return ", ".join(wrong) or None
+
+
+def plans_check_reverted(*, now: datetime | None = None) -> dict[str, int]:
+    """After each applied plan's last revert step, confirm the account is back where the plan found it.
+
+    The reverts are AWS's own scheduled actions, so they happen even while the portal's workers are down;
+    this records that they did (the plan becomes reverted), or alerts the engineer once when they did not.
+    """
+    now = now or timezone.now()
+    counts = {"reverted": 0, "not_reverted": 0}
+    for plan in ScalingPlan.objects.filter(status=Status.APPLIED, reverted_at__isnull=True).select_related(
+        "event", "event__assignee", "event__organization"
+    ):
+        last = _last_revert_at(plan)
+        if last is None or now < last + REVERT_GRACE:
+            continue
+        link = CloudAccount.objects.get(organization=plan.event.organization_id).role_link()
+        problems = []
+        for target in plan.targets.all():
+            if not target.is_automated():
+                continue
+            try:
+                wrong = _not_reverted(link, target)
+            except CloudError as error:
+                wrong = _("could not be read: %(why)s") % {"why": error.message}
+            if wrong:
+                problems.append(f"{target.name}: {wrong}")
+        if not problems:
+            claimed = ScalingPlan.objects.filter(pk=plan.pk, status=Status.APPLIED).update(
+                status=Status.REVERTED, reverted_at=now
+            )
+            if claimed:
+                services.record(
+                    plan=plan, target=None, actor_id=None, operation="check revert",
+                    result=ScalingAction.Result.UNCHANGED,
+                    message=_("Back to normal: every resource holds the capacity it had before the plan."),
+                )  # fmt: skip
+                counts["reverted"] += 1
+            continue
+        counts["not_reverted"] += 1
+        claimed = ScalingPlan.objects.filter(pk=plan.pk, revert_alerted_at__isnull=True).update(revert_alerted_at=now)
+        if claimed:
+            message = _("Not back to normal after the revert: %(what)s") % {"what": "; ".join(problems)}
+            services.record(plan=plan, target=None, actor_id=None, operation="check revert",
+                            result=ScalingAction.Result.ERROR, message=message)  # fmt: skip
+            _alert_not_reverted(plan, problems)
+    return counts
+
+
+def _alert_not_reverted(plan: ScalingPlan, problems: list[str]) -> None:
+    from django.conf import settings
+    from django.urls import reverse
+
+    from notifications.services import email_send
+
+    event = plan.event
+    if not event.assignee:
+        return
+    email_send(
+        to=[event.assignee.email],
+        template="emails/capacity_not_reverted",
+        context={
+            "event": event,
+            "problems": problems,
+            "url": settings.SITE_URL + reverse("event-detail", args=[event.organization.slug, event.pk]),
+        },
+    )

@@ -53,6 +53,7 @@ class ScalingPlan(models.Model):
         APPROVED = "approved", _("Approved")
         APPLYING = "applying", _("Applying")
         APPLIED = "applied", _("Applied")
+        REVERTED = "reverted", _("Reverted")
         FAILED = "failed", _("Failed")
         CANCELLED = "cancelled", _("Cancelled")
 
@@ -78,6 +79,10 @@ class ScalingPlan(models.Model):
     # The T-10 minutes check of capacity actually in service against the targets.
     verified_at = models.DateTimeField(null=True, blank=True)
     shortfall = models.JSONField(default=list, blank=True)
+    # After the last revert step: when the account was found back to normal, and when a check first found it
+    # was not (the engineer is alerted once).
+    reverted_at = models.DateTimeField(null=True, blank=True)
+    revert_alerted_at = models.DateTimeField(null=True, blank=True)
 
     tenant_field = "event__organization"
     objects = TenantQuerySet.as_manager()

@@ -50,3 +50,9 @@ def verify_plans_task() -> int:
 def reconcile_pending_changes_task() -> int:
     """Apply the due reservation steps that AWS cannot schedule itself."""
     return executor.pending_changes_apply_due()
+
+
+@shared_task(name="aws.check_scaling_reverts", soft_time_limit=100, time_limit=120)
+def check_reverts_task() -> dict:
+    """Confirm that applied plans are back to normal after their last revert step (or alert once)."""
+    return executor.plans_check_reverted()

@@ -388,3 +388,52 @@ def test_the_kill_switch_holds_pending_reservations(
     balancer = plan.targets.get(kind="load_balancer")
     assert executor.pending_changes_apply_due(now=balancer.scale_up_at) == 0
     assert reservations == []
+
+
+def test_after_the_revert_time_the_plan_is_confirmed_back_to_normal_even_if_workers_were_down(
+    personas, linked_event, django_capture_on_commit_callbacks
+):
+    """moto does not run scheduled actions: the group stays where the plan found it, as AWS would have left it
+    after running the scale-up and then the revert while every Primetime worker and beat were stopped."""
+    plan = services.plan_create(event=linked_event, by=personas.engineer)
+    services.plan_approve(plan=plan, by=personas.engineer)
+    plan = _apply(plan, personas, django_capture_on_commit_callbacks)
+    last = max(step[0] for step in plan.targets.get().revert_steps)
+    from datetime import datetime
+
+    last = datetime.fromisoformat(last)
+    assert executor.plans_check_reverted(now=last + timedelta(minutes=1)) == {"reverted": 0, "not_reverted": 0}
+    assert executor.plans_check_reverted(now=last + timedelta(minutes=10)) == {"reverted": 1, "not_reverted": 0}
+    plan.refresh_from_db()
+    assert plan.status == ScalingPlan.Status.REVERTED
+    assert plan.actions.filter(operation="check revert", result=ScalingAction.Result.UNCHANGED).count() == 1
+    assert executor.plans_check_reverted(now=last + timedelta(minutes=15)) == {"reverted": 0, "not_reverted": 0}
+
+
+def test_a_group_left_scaled_up_after_the_revert_alerts_the_engineer_once(
+    personas, linked_event, django_capture_on_commit_callbacks, mailoutbox
+):
+    from datetime import datetime
+
+    plan = services.plan_create(event=linked_event, by=personas.engineer)
+    services.plan_approve(plan=plan, by=personas.engineer)
+    plan = _apply(plan, personas, django_capture_on_commit_callbacks)
+    event_services.event_assign(event=linked_event, engineer=personas.engineer, by=personas.engineer)
+    target = plan.targets.get()
+    # The scale-up ran, the revert did not (someone deleted it in the console): the group is still scaled up.
+    provider_client("autoscaling", REGION).update_auto_scaling_group(
+        AutoScalingGroupName=target.name, MinSize=target.target["min"], MaxSize=target.target["max"],
+        DesiredCapacity=target.target["desired"],
+    )  # fmt: skip
+    later = datetime.fromisoformat(max(step[0] for step in target.revert_steps)) + timedelta(minutes=10)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert executor.plans_check_reverted(now=later)["not_reverted"] == 1
+        assert executor.plans_check_reverted(now=later + timedelta(minutes=5))["not_reverted"] == 1
+    plan.refresh_from_db()
+    assert plan.status == ScalingPlan.Status.APPLIED
+    alerts = [message for message in mailoutbox if "not back to normal" in message.subject.lower()]
+    assert len(alerts) == 1
+    assert f"min {target.target['min']} (was {target.now['min']})" in alerts[0].body
+    # An engineer reverts now: the next check confirms it.
+    services.plan_scale_now(plan=plan, by=personas.engineer, revert=True)
+    assert executor.plans_check_reverted(now=later + timedelta(minutes=10))["reverted"] == 1
