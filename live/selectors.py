@@ -259,7 +259,28 @@ def room_timeline(event: MediaEvent) -> list[TimelineEntry]:
                 action.actor.display_name if action.actor else _("Primetime"),
             )
         )
+    entries.extend(_runbook_entries(event))
     return sorted(entries, key=lambda entry: entry.at, reverse=True)[:TIMELINE_LENGTH]
+
+
+def _runbook_entries(event: MediaEvent) -> list[TimelineEntry]:
+    """Runbook steps done against the event: automated actions appear here by themselves."""
+    from runbooks.models import ExecutionEntry
+
+    rows = (
+        ExecutionEntry.objects.filter(execution__event=event)
+        .select_related("actor", "step", "execution__version__runbook")
+        .order_by("-at")[:TIMELINE_LENGTH]
+    )
+    entries = []
+    for row in rows:
+        what = row.step.title if row.step else row.get_outcome_display()
+        text = f"{row.execution.version.runbook.title}: {what} — {row.get_outcome_display()}"
+        detail = row.output or row.note
+        if detail:
+            text += f" ({detail[:120]})"
+        entries.append(TimelineEntry(row.at, "runbook", text, row.actor.display_name if row.actor else _("Primetime")))
+    return entries
 
 
 def runbooks_in_progress(event: MediaEvent) -> list[str]:

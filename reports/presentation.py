@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.utils.formats import number_format
+from django.utils.formats import date_format, number_format
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
@@ -32,7 +32,8 @@ def minutes(value: int | None) -> str:
 def clock(value: str | None) -> str:
     if not value:
         return "—"
-    return localtime(datetime.fromisoformat(value)).strftime("%Y-%m-%d %H:%M")
+    # The portal's date style ("26 Nov 2026, 18:51"), in the active (the organization's) time zone and language.
+    return date_format(localtime(datetime.fromisoformat(value)), "j M Y, H:i")
 
 
 def comparison_rows(figures: dict) -> list[dict]:

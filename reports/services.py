@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from events.forecasting import forecast_for_event, forecast_parameters_for
-from events.models import ForecastProfile, MediaEvent
+from events.models import ForecastProfile, MediaEvent, TimelineEntry
 from events.services import forecast_profile_update
 from live.models import ObservedMinute
 from portal.exceptions import Conflict
@@ -142,11 +142,23 @@ def report_figures_for(event: MediaEvent) -> dict:
     parameters = forecast_parameters_for(event.organization)
     forecast = forecast_for_event(event, parameters=parameters)
     plan = _plan(event)
+    # An event completed before its air end (a short rehearsal, a segment cut) is judged up to its completion:
+    # the minutes that never came are not "no data".
+    air_end = event.air_end
+    completed_at = (
+        TimelineEntry.objects.filter(event=event, to_status=MediaEvent.Status.COMPLETED)
+        .order_by("at")
+        .values_list("at", flat=True)
+        .first()
+    )
+    if completed_at and event.air_start < completed_at < air_end:
+        air_end = completed_at
+    segment_minutes = max(1, math.ceil((air_end - event.air_start).total_seconds() / 60))
     computed = report_figures.compute(
         report_figures.ReportInput(
             minutes=_minutes(event),
             forecast=forecast,
-            segment_minutes=event.segment_minutes,
+            segment_minutes=min(event.segment_minutes, segment_minutes),
             visit_rate=parameters.visit_rate,
             capacities=_capacities(plan),
             plan=(
@@ -166,7 +178,7 @@ def report_figures_for(event: MediaEvent) -> dict:
         )
     )
     computed["air_start"] = event.air_start.isoformat()
-    computed["air_end"] = event.air_end.isoformat()
+    computed["air_end"] = air_end.isoformat()
     return computed
 
 

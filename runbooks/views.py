@@ -154,6 +154,9 @@ class ExecutionView(EngineerRequiredMixin, DetailView):
         return selectors.executions_for(user=self.request.user)
 
     def get_context_data(self, **kwargs):
+        # The event's air time and the log read in the organization's time zone, as on its event page (this page
+        # is not under /o/<org>/, so OrganizationMixin does not activate it; without this they showed UTC).
+        timezone.activate(self.object.organization.timezone)
         rows = selectors.execution_steps(execution=self.object)
         return super().get_context_data(
             rows=rows,

@@ -111,3 +111,20 @@ def test_a_component_of_another_page_is_refused(personas, on_air_event):
         )  # fmt: skip
     assert not Incident.objects.exists()
     assert not RoomNote.objects.exists()
+
+
+def test_runbook_steps_appear_in_the_room_timeline_by_themselves(personas, on_air_event):
+    from runbooks import services as runbook_services
+
+    runbook = runbook_services.runbook_create(
+        by=personas.engineer, title="On-air watch", phase="on_air",
+        steps=[{"kind": "manual_check", "title": "Watch the origin's error rate"}],
+    )  # fmt: skip
+    execution = runbook_services.execution_start(
+        version=runbook.versions.get(), by=personas.engineer, event=on_air_event
+    )
+    step = execution.version.steps.get()
+    runbook_services.step_complete(execution=execution, step=step, by=personas.engineer, note="5xx at 0.1 %")
+    page = client_for(personas.member).get(_url(on_air_event, "live-room-fragment")).content.decode()
+    assert "On-air watch: Watch the origin" in page
+    assert "5xx at 0.1 %" in page

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.core.exceptions import PermissionDenied
 
@@ -10,7 +12,13 @@ from events.forecasting import forecast_for_event
 from events.models import ForecastProfile
 from portal.exceptions import Conflict
 from reports.models import CalibrationSuggestion, EventReport
-from reports.services import calibration_decide, report_generate, report_publish, report_summary_update
+from reports.services import (
+    calibration_decide,
+    report_figures_for,
+    report_generate,
+    report_publish,
+    report_summary_update,
+)
 from scaling.models import PlanTarget, ScalingAction, ScalingPlan
 from status.models import Incident, StatusPage
 
@@ -151,3 +159,18 @@ def test_publish_once(personas, aired_event):
     assert report.published_by == personas.engineer
     with pytest.raises(Conflict):
         report_publish(report=report, by=personas.engineer)
+
+
+def test_an_event_completed_before_its_air_end_is_judged_up_to_its_completion(personas, aired_event):
+    """Minutes after an early completion never came: they are not counted as "no data"."""
+    from events.models import TimelineEntry
+
+    completed = aired_event.air_start + timedelta(minutes=5)
+    entry = TimelineEntry.objects.create(
+        event=aired_event, kind=TimelineEntry.Kind.TRANSITION, from_status="on_air", to_status="completed",
+        message="Completed early.",
+    )  # fmt: skip
+    TimelineEntry.objects.filter(pk=entry.pk).update(at=completed)
+    figures = report_figures_for(aired_event)
+    assert figures["air_end"] == completed.isoformat()
+    assert figures["availability"]["window_minutes"] == 5
