@@ -23,9 +23,9 @@ BLOCKED_HOSTS = {"localhost", "metadata", "metadata.google.internal", "instance-
 
 def ip_is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     """Tell whether an address is routable on the internet (not private, loopback, link-local, metadata...)."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    return address.is_global and not address.is_multicast
+    # The run-time table, so save time also refuses IPv6 forms that carry an inside IPv4 address
+    # (IPv4-compatible, NAT64, 6to4...) and the deprecated site-local range.
+    return unsafe_reason(address, allow_loopback=False) is None
 
 
 def _literal_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:

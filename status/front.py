@@ -97,6 +97,9 @@ def respond(request, snapshot: Snapshot, *, private: bool = False) -> HttpRespon
             response[name] = value
     response["Access-Control-Allow-Origin"] = "*"
     response["X-Content-Type-Options"] = "nosniff"
+    if "Content-Security-Policy" not in response:
+        # JSON, feeds and the badge: nothing in them may run, nor be framed, if opened directly.
+        response["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'none'"
     response["Referrer-Policy"] = "strict-origin-when-cross-origin"
     if getattr(settings, "SECURE_HSTS_SECONDS", 0):
         response["Strict-Transport-Security"] = f"max-age={settings.SECURE_HSTS_SECONDS}; includeSubDomains"
