@@ -162,3 +162,7 @@ def event_factory(personas, stack):
         return make_event(personas.organization, **fields)
 
     return _make
+
+
+# Headless Chromium for tests/browser and tests/security: defined once, so one Playwright runs per session.
+from tests.browser.fixtures import chromium, page, screenshot  # noqa: E402, F401
