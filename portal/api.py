@@ -52,3 +52,42 @@ def exception_handler(exc, context):
         detail = response.data.get("detail", "") if isinstance(response.data, dict) else response.data
         response.data = {"detail": str(detail), "errors": {}}
     return response
+
+
+# A schemathesis run against /api/schema/ (issue 8, scenario 8) found that the
+# schema documented only the success answers: every 400/401/403/404/409/429 the
+# API gives in the format above was an "undocumented status code". This hook
+# documents them once for every operation, with the shared error body.
+ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "detail": {"type": "string"},
+        "errors": {"type": "object", "additionalProperties": True},
+    },
+    "required": ["detail", "errors"],
+    "additionalProperties": True,  # a 409 may add context (Conflict.extra)
+}
+_ERROR_DESCRIPTIONS = {
+    "400": "Invalid input (body, query or filter); `errors` names the fields.",
+    "401": "Missing or invalid credentials.",
+    "403": "Authenticated but not allowed.",
+    "404": "No such object, or not visible to the caller.",
+    "409": "The object's state does not allow this action.",
+    "429": "Throttled.",
+}
+
+
+def document_error_responses(result, generator, request, public):
+    """drf-spectacular postprocessing hook: add the shared error answers to every operation."""
+    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    reference = {"$ref": "#/components/schemas/Error"}
+    for path_item in result.get("paths", {}).values():
+        for method, operation in path_item.items():
+            responses = operation.setdefault("responses", {})
+            for code, description in _ERROR_DESCRIPTIONS.items():
+                if code == "409" and method == "get":
+                    continue
+                responses.setdefault(
+                    code, {"description": description, "content": {"application/json": {"schema": reference}}}
+                )
+    return result

@@ -298,6 +298,11 @@ SPECTACULAR_SETTINGS = {
         "CloudAccountStatusEnum": "cloud.models.CloudAccount.Status",
         "ScalingPlanStatusEnum": "scaling.models.ScalingPlan.Status",
     },
+    # The shared error answers, documented on every operation (portal/api.py; found by scenario 8).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "portal.api.document_error_responses",
+    ],
 }
 
 # --- Celery -----------------------------------------------------------------

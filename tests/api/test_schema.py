@@ -34,3 +34,16 @@ def test_schema_and_browsable_docs_are_served_without_internet_assets(personas):
     assert "swagger-ui" in docs
     assert "cdn.jsdelivr" not in docs
     assert "unpkg" not in docs
+
+
+def test_every_operation_documents_the_shared_error_answers(client):
+    """Clients generated from the schema learn the error format: 400/401/403/404/429 everywhere, 409 on changes."""
+    import yaml
+
+    schema = yaml.safe_load(client.get("/api/schema/").content)
+    assert schema["components"]["schemas"]["Error"]["required"] == ["detail", "errors"]
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            codes = set(operation["responses"])
+            assert {"400", "401", "403", "404", "429"} <= codes, (method, path)
+            assert ("409" in codes) == (method != "get"), (method, path)
