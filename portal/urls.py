@@ -109,3 +109,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", admin.site.urls),
 ]
+
+# A database that cannot be reached answers 503 with a clear page, any other error the 500 page (fault suite, issue 8).
+handler500 = "portal.errors.server_error"

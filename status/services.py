@@ -488,7 +488,12 @@ def maintenances_advance(*, now: datetime | None = None) -> dict[str, int]:
     counts = {"started": 0, "completed": 0, "reminded": 0}
     windows = Incident.objects.filter(kind=Incident.Kind.MAINTENANCE, auto_transition=True)
     for maintenance in windows.filter(status="scheduled", scheduled_for__lte=now, scheduled_until__gt=now):
-        if Incident.objects.filter(pk=maintenance.pk, status="scheduled").update(status="scheduled"):
+        # Fault suite (issue 8, scenario 5): the claim used to be a no-op update (status="scheduled" ->
+        # "scheduled") that every racing beat won, and "in_progress" -> "in_progress" is an allowed move, so
+        # two beats posted "has begun" twice. Lock the row and re-check it is still scheduled instead.
+        with transaction.atomic():
+            if not Incident.objects.select_for_update().filter(pk=maintenance.pk, status="scheduled").exists():
+                continue  # another beat started it
             try:
                 incident_update_post(
                     incident=maintenance, by=None, status="in_progress",
@@ -496,7 +501,7 @@ def maintenances_advance(*, now: datetime | None = None) -> dict[str, int]:
                 )  # fmt: skip
             except Conflict:
                 continue
-            counts["started"] += 1
+        counts["started"] += 1
     for maintenance in windows.filter(status__in=["scheduled", "in_progress", "verifying"], scheduled_until__lte=now):
         try:
             incident_update_post(

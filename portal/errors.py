@@ -1,0 +1,33 @@
+"""The answer to an unhandled error (``handler500``).
+
+Fault suite (issue 8, scenario 3): with PostgreSQL stopped, every portal page that reads the session or the
+database raised ``OperationalError`` and answered the generic 500 page ("the error was recorded"), although
+nothing is wrong with the code and the page will work again as soon as the database is back. A database that
+cannot be reached now answers 503 with a clear page and ``Retry-After``; any other error keeps the 500 page.
+The page is rendered without a request context: nothing in it may touch the database.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from django.db import InterfaceError, OperationalError
+from django.template import loader
+from django.views.decorators.csrf import requires_csrf_token
+from django.views.defaults import server_error as django_server_error
+
+DATABASE_UNREACHABLE = (OperationalError, InterfaceError)
+RETRY_AFTER_SECONDS = 30
+
+
+@requires_csrf_token
+def server_error(request, template_name: str = "500.html"):
+    error = sys.exc_info()[1]
+    if isinstance(error, DATABASE_UNREACHABLE):
+        from django.http import HttpResponse
+
+        response = HttpResponse(loader.get_template("503.html").render(), status=503)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        response["Cache-Control"] = "no-store"
+        return response
+    return django_server_error(request, template_name)
