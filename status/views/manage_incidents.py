@@ -78,7 +78,25 @@ class MaintenanceListView(IncidentListView):
         return [When(status__in=["scheduled", "in_progress", "verifying"], then=Value(0))]
 
 
-class IncidentCreateView(ManageMixin, TemplateView):
+class MarkdownFormMixin:
+    """Create views whose form has a Markdown message: preview it, or save through a service."""
+
+    def submit(self, form, save):
+        """Preview, or validate and call ``save(cleaned_data)``; a service's field errors land on the form."""
+        preview = _preview(self.request)
+        if preview is not None:
+            form.is_valid()
+            return self.render_to_response(self.get_context_data(form=form, preview_html=preview))
+        if not form.is_valid():
+            return self.render_invalid(form=form)
+        try:
+            return save(form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+            return self.render_invalid(form=form)
+
+
+class IncidentCreateView(MarkdownFormMixin, ManageMixin, TemplateView):
     """Open an incident (or backfill a past one, or keep it as a draft)."""
 
     template_name = "status/manage/incident_form.html"
@@ -90,15 +108,9 @@ class IncidentCreateView(ManageMixin, TemplateView):
     def post(self, request, *args, **kwargs):
         self.require_post()
         form = IncidentForm(request.POST, page=self.page)
-        preview = _preview(request)
-        if preview is not None:
-            form.is_valid()
-            return self.render_to_response(self.get_context_data(form=form, preview_html=preview))
-        if not form.is_valid():
-            return self.render_invalid(form=form)
-        data = form.cleaned_data
         draft = request.POST.get("action") == "draft"
-        try:
+
+        def save(data):
             incident = services.incident_create(
                 page=self.page,
                 by=request.user,
@@ -111,17 +123,16 @@ class IncidentCreateView(ManageMixin, TemplateView):
                 started_at=data["started_at"],
                 draft=draft,
             )
-        except ValidationError as error:
-            add_service_errors(form, error)
-            return self.render_invalid(form=form)
-        if draft:
-            messages.success(request, _("Draft saved. It is not public until you publish it."))
-        else:
-            messages.success(request, _("Incident opened; the public page follows in a few seconds."))
-        return redirect(self.url("incident-detail", incident=incident.pk))
+            if draft:
+                messages.success(request, _("Draft saved. It is not public until you publish it."))
+            else:
+                messages.success(request, _("Incident opened; the public page follows in a few seconds."))
+            return redirect(self.url("incident-detail", incident=incident.pk))
+
+        return self.submit(form, save)
 
 
-class MaintenanceCreateView(ManageMixin, TemplateView):
+class MaintenanceCreateView(MarkdownFormMixin, ManageMixin, TemplateView):
     """Schedule a maintenance window, or announce a booked media event (``?media_event=<id>`` prefills it)."""
 
     template_name = "status/manage/maintenance_form.html"
@@ -139,8 +150,9 @@ class MaintenanceCreateView(ManageMixin, TemplateView):
         return {
             "media_event": event.pk,
             "name": _("On air: %(title)s") % {"title": event.title},
-            "scheduled_for": event.air_start,
-            "scheduled_until": event.air_end,
+            # The window announcements keep when the event moves (status.services.announcements_follow).
+            "scheduled_for": event.air_start - services.ANNOUNCEMENT_LEAD,
+            "scheduled_until": event.air_end + services.ANNOUNCEMENT_TAIL,
             "body": _("We are on air: many visitors are expected. The site has been prepared for them."),
             "auto_transition": True,
             "deliver_notifications": True,
@@ -154,14 +166,8 @@ class MaintenanceCreateView(ManageMixin, TemplateView):
     def post(self, request, *args, **kwargs):
         self.require_post()
         form = MaintenanceForm(request.POST, page=self.page)
-        preview = _preview(request)
-        if preview is not None:
-            form.is_valid()
-            return self.render_to_response(self.get_context_data(form=form, preview_html=preview))
-        if not form.is_valid():
-            return self.render_invalid(form=form)
-        data = form.cleaned_data
-        try:
+
+        def save(data):
             maintenance = services.maintenance_schedule(
                 page=self.page,
                 by=request.user,
@@ -174,11 +180,10 @@ class MaintenanceCreateView(ManageMixin, TemplateView):
                 deliver_notifications=data["deliver_notifications"],
                 media_event=data.get("media_event"),
             )
-        except ValidationError as error:
-            add_service_errors(form, error)
-            return self.render_invalid(form=form)
-        messages.success(request, _("Maintenance scheduled and announced on the public page."))
-        return redirect(self.url("maintenance-detail", incident=maintenance.pk))
+            messages.success(request, _("Maintenance scheduled and announced on the public page."))
+            return redirect(self.url("maintenance-detail", incident=maintenance.pk))
+
+        return self.submit(form, save)
 
 
 class IncidentDetailView(ManageMixin, TemplateView):

@@ -531,7 +531,9 @@ def test_media_event_announcement(personas, page, stack):
     client = client_for(personas.engineer)
     form = client.get(url("maintenance-create", page), {"media_event": event.pk}).context["form"]
     assert form.initial["media_event"] == event.pk
-    assert form.initial["scheduled_for"] == event.air_start
+    # The window announcements keep: from capacity up (45 min before air) to the end of the tail.
+    assert form.initial["scheduled_for"] == event.air_start - services.ANNOUNCEMENT_LEAD
+    assert form.initial["scheduled_until"] == event.air_end + services.ANNOUNCEMENT_TAIL
     data = maintenance_data(event.air_start, event.air_end, media_event=str(event.pk))
     assert client.post(url("maintenance-create", page), data).status_code == 302
     assert Incident.objects.get().media_event == event
