@@ -8,36 +8,25 @@ apply ends with exactly the plan's scheduled actions (re-running creates no dupl
 from __future__ import annotations
 
 import logging
-import os
-import signal
 import subprocess
-import sys
 import time
 from collections import Counter
-from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import IO
-from urllib.parse import quote, urlsplit, urlunsplit
 
 import pytest
-import redis
-from django.conf import settings
-from django.db import connection
 from django.test import override_settings
 
 from cloud.client import provider_client
 from cloud.inventory import discover
 from cloud.models import CloudAccount, StackResource
 from cloud.resources import ResourceKind
-from cloud.scaling import scheduled_action_name
 from cloud.simulation import DEMO_EXTERNAL_ID, seed_demo_account
 from events.models import MediaEvent
 from scaling import services
 from scaling.models import PlanTarget, ScalingAction, ScalingPlan
 from tests.cloud import conftest as cloud_fixtures
 from tests.cloud.conftest import ACCOUNT_ID, REGION
-from tests.faults import aws_fault_proxy
+from tests.faults import aws_fault_proxy, workers
 from tests.faults.aws_fault_proxy import (
     ACCESS_DENIED,
     EXPIRED_TOKEN,
@@ -50,21 +39,25 @@ from tests.faults.aws_fault_proxy import (
     every_other,
     storm,
 )
+from tests.faults.scheduled_actions import (
+    BATCH_PUT,
+    MUTATING,
+    PUT,
+    all_expected,
+    expected_names,
+    names_that_reached_aws,
+    steps,
+)
 from tests.tenancy_matrix import make_event
 
 log = logging.getLogger(__name__)
 aws = cloud_fixtures.aws
 fault_proxy = aws_fault_proxy.fault_proxy
 
-ROOT = Path(__file__).resolve().parents[2]
 EXTRA_GROUPS = ("lumiere-shop-api", "lumiere-shop-jobs")
 ECS_CLUSTER = "lumiere-shop"
 ECS_SERVICES = ("checkout", "search")
-BATCH_PUT = "autoscaling:BatchPutScheduledUpdateGroupAction"
-PUT = "application-autoscaling:PutScheduledAction"
-MUTATING = (BATCH_PUT, PUT)
-WAIT_SECONDS = 30
-# The Redis database of the worker test's broker: apart from the suite's broker (0) and cache (1) in CI.
+# The Redis database of the worker test's broker (tests/faults/workers.py): each worker scenario has its own.
 ISOLATED_BROKER_DB = 15
 
 
@@ -173,14 +166,6 @@ def _apply(plan, personas, capture) -> tuple[ScalingPlan, float]:
 # --- What AWS holds, read from moto directly ----------------------------------------
 
 
-def _steps(target: PlanTarget) -> list[str]:
-    return ["up"] + [f"down-{index}" for index in range(1, len(target.revert_steps) + 1)]
-
-
-def _expected(target: PlanTarget) -> set[str]:
-    return {scheduled_action_name(target.plan_id, target.identifier, step) for step in _steps(target)}
-
-
 def _resource_id(target: PlanTarget) -> str:
     return "service/" + target.identifier.split(":service/", 1)[1]
 
@@ -221,7 +206,7 @@ def _held_by_aws(target: PlanTarget, moto_endpoint: str) -> list[tuple[str, date
 def _assert_complete_with_revert(target: PlanTarget, held: list) -> None:
     """Assert the resource holds exactly the plan's steps: the scale-up first, the last step back to now."""
     names = [name for name, *_ in held]
-    assert sorted(names) == sorted(_expected(target)), f"{target.name}: {names}"
+    assert sorted(names) == sorted(expected_names(target)), f"{target.name}: {names}"
     up_name, up_at, up_min, up_max = held[0]
     _last_name, last_at, last_min, last_max = held[-1]
     assert up_name.endswith("-up")
@@ -239,23 +224,6 @@ def _assert_every_target_scheduled(plan: ScalingPlan, moto_endpoint: str) -> Non
 # --- What reached AWS (the proxy's log) and what the audit says ------------------------
 
 
-def _names_in(params: dict) -> list[str]:
-    if "ScheduledActionName" in params:
-        return [params["ScheduledActionName"]]
-    return [value for key, value in params.items() if key.endswith(".ScheduledActionName")]
-
-
-def _names_that_reached_aws(proxy: AwsFaultProxy) -> Counter[str]:
-    """Count, per scheduled action name, the mutating calls moto accepted (whether or not the caller heard)."""
-    return Counter(
-        name
-        for exchange in proxy.exchanges
-        if exchange.request.key in MUTATING and exchange.forwarded and exchange.fault is None
-        and exchange.status == 200
-        for name in _names_in(exchange.request.params)
-    )  # fmt: skip
-
-
 def _names_audited(plan: ScalingPlan) -> Counter[str]:
     """Count, per scheduled action name, the audit rows of successful scheduling calls."""
     names: Counter[str] = Counter()
@@ -265,10 +233,6 @@ def _names_audited(plan: ScalingPlan) -> Counter[str]:
         elif action.operation == "PutScheduledAction":
             names[action.request["ScheduledActionName"]] += 1
     return names
-
-
-def _all_expected(plan: ScalingPlan) -> set[str]:
-    return set().union(*(_expected(target) for target in plan.targets.all()))
 
 
 # --- In-process applies (eager Celery: its retries run at once) -----------------------------
@@ -289,8 +253,8 @@ def test_throttling_on_every_other_call_still_schedules_every_step_once(
     assert {key for key, counts in stats.items() if counts.faulted} >= {"sts:AssumeRole", *MUTATING}
     assert all(counts.faulted == counts.forwarded == counts.requests / 2 for counts in stats.values()), stats
     # Each step reached AWS once, and the audit holds each once, with no error.
-    assert _names_that_reached_aws(proxy) == Counter(_all_expected(plan))
-    assert _names_audited(plan) == Counter(_all_expected(plan))
+    assert names_that_reached_aws(proxy) == Counter(all_expected(plan))
+    assert _names_audited(plan) == Counter(all_expected(plan))
     assert not ScalingAction.objects.filter(plan=plan, result=ScalingAction.Result.ERROR).exists()
     log.info("applied in %.2fs with %d calls throttled", seconds, sum(counts.faulted for counts in stats.values()))
 
@@ -307,8 +271,8 @@ def test_without_a_rule_the_proxy_passes_one_call_per_step_and_the_plan_applies_
     # One role, then per group a read and one batch, per ECS service a read and one call per step.
     assert stats["sts:AssumeRole"].requests == 1
     assert stats[BATCH_PUT].requests == 3
-    assert stats[PUT].requests == sum(len(_steps(target)) for target in plan.targets.filter(kind="ecs_service"))
-    assert _names_audited(plan) == Counter(_all_expected(plan))
+    assert stats[PUT].requests == sum(len(steps(target)) for target in plan.targets.filter(kind="ecs_service"))
+    assert _names_audited(plan) == Counter(all_expected(plan))
     log.info("applied in %.2fs with %d calls", seconds, sum(counts.requests for counts in stats.values()))
 
 
@@ -325,8 +289,8 @@ def test_a_5xx_storm_on_the_scheduling_calls_is_ridden_out_with_every_step_sched
     _assert_every_target_scheduled(plan, moto_endpoint)
     assert proxy.stats[BATCH_PUT].faults == {"service unavailable": 3}
     assert proxy.stats[BATCH_PUT].forwarded == 3
-    assert _names_that_reached_aws(proxy) == Counter(_all_expected(plan))
-    assert _names_audited(plan) == Counter(_all_expected(plan))
+    assert names_that_reached_aws(proxy) == Counter(all_expected(plan))
+    assert _names_audited(plan) == Counter(all_expected(plan))
     assert not ScalingAction.objects.filter(plan=plan, result=ScalingAction.Result.ERROR).exists()
     log.info("applied in %.2fs through a storm of %d", seconds, proxy.stats[BATCH_PUT].faulted)
 
@@ -344,12 +308,12 @@ def test_a_transient_error_mid_target_is_finished_by_the_task_retry_without_dupl
     _assert_every_target_scheduled(plan, moto_endpoint)
     assert proxy.stats[PUT].faulted == 1
     # The second run re-read the account: what the first had scheduled was not sent again.
-    assert _names_that_reached_aws(proxy) == Counter(_all_expected(plan))
+    assert names_that_reached_aws(proxy) == Counter(all_expected(plan))
     assert proxy.stats[BATCH_PUT].forwarded == 3
     unchanged = ScalingAction.objects.filter(plan=plan, result=ScalingAction.Result.UNCHANGED)
     assert sorted(unchanged.values_list("target__name", flat=True)) == sorted(["lumiere-shop-web", *EXTRA_GROUPS])
     assert max(_names_audited(plan).values()) == 1
-    assert set(_names_audited(plan)) <= _all_expected(plan)
+    assert set(_names_audited(plan)) <= all_expected(plan)
     assert not ScalingAction.objects.filter(plan=plan, result=ScalingAction.Result.ERROR).exists()
 
 
@@ -438,127 +402,45 @@ def test_when_the_task_retries_run_out_the_plan_fails_and_no_scale_up_is_left_wi
 # --- A real worker killed mid-apply (another process, PostgreSQL and Redis) ---------------------
 
 
-def _wait_for(predicate: Callable[[], bool], what: str, workers: list[subprocess.Popen], output: Path) -> float:
-    """Poll until ``predicate`` holds; fail with the workers' output when it takes too long or a worker died."""
-    started = time.monotonic()
-    while not predicate():
-        elapsed = time.monotonic() - started
-        if elapsed > WAIT_SECONDS or any(worker.poll() is not None for worker in workers):
-            pytest.fail(f"gave up waiting {elapsed:.1f}s for {what}; workers' output:\n{output.read_text()[-4000:]}")
-        time.sleep(0.02)
-    return time.monotonic() - started
-
-
-def _database_url(database: dict) -> str:
-    user = quote(database.get("USER") or "", safe="")
-    password = f":{quote(database['PASSWORD'], safe='')}" if database.get("PASSWORD") else ""
-    host, port = database.get("HOST") or "127.0.0.1", database.get("PORT") or 5432
-    return f"postgres://{user}{password}@{host}:{port}/{quote(database['NAME'], safe='')}"
-
-
-def _empty_isolated_broker() -> str:
-    """Empty a Redis database of this test's own, on the suite's broker server, and return its URL.
-
-    Other worker tests (and another developer's run) share the suite's broker: a worker of theirs would take
-    this test's message, and this test's workers theirs. Emptying it also drops what an interrupted run left.
-    """
-    url = urlunsplit(urlsplit(settings.CELERY_BROKER_URL)._replace(path=f"/{ISOLATED_BROKER_DB}"))
-    redis.Redis.from_url(url).flushdb()
-    return url
-
-
-def _enqueue_on(url: str):
-    """Return a stand-in for scaling.services._enqueue that sends the apply to the broker at ``url``.
-
-    The portal's Celery app keeps publishing where the rest of the suite expects; only this message goes to
-    the isolated broker the test's workers consume.
-    """
-    from portal.celery import app
-    from scaling.tasks import apply_plan_task
-
-    def enqueue(what: str, plan_id: int, actor_id: int | None) -> None:
-        assert what == "apply"
-        with app.connection_for_write(url) as connection:
-            apply_plan_task.apply_async((plan_id, actor_id), connection=connection)
-
-    return enqueue
-
-
-def _start_worker(name: str, env: dict[str, str], output: IO[str]) -> subprocess.Popen:
-    command = [
-        str(Path(sys.executable).with_name("celery")), "-A", "portal", "worker", "-Q", "aws,default,probes",
-        "--pool", "prefork", "-c", "1", "-n", f"{name}@%h", "--without-gossip", "--without-mingle",
-        "--without-heartbeat", "--loglevel", "INFO",
-    ]  # fmt: skip
-    # Its own session, so the whole process group (main process and pool child) dies together.
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
-
-
-def _kill(worker: subprocess.Popen) -> None:
-    if worker.poll() is None:
-        os.killpg(worker.pid, signal.SIGKILL)
-    worker.wait(timeout=10)
-
-
-ON_POSTGRES_AND_REDIS = settings.DATABASES["default"]["ENGINE"].endswith("postgresql") and str(
-    settings.CELERY_BROKER_URL
-).startswith("redis://")
-
-
 @pytest.mark.integration
-@pytest.mark.skipif(
-    not ON_POSTGRES_AND_REDIS,
-    reason="needs PostgreSQL (DATABASE_URL) and Redis (CELERY_BROKER_URL): the worker runs in another process",
-)
+@workers.needs_postgres_and_redis
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_killed_mid_apply_leaves_the_plan_to_the_next_worker_without_duplicates(
     personas, fleet_event, proxy, moto_endpoint, tmp_path
 ):
-    from portal.celery import app
-
     plan = _approved_plan(fleet_event, personas)
-    broker_url = _empty_isolated_broker()
+    broker_url = workers.isolated_broker(ISOLATED_BROKER_DB)
     # Slow AWS: a little latency on every call, and the ECS scale-up's answer held back for a second,
     # long after moto accepted it, so the worker dies in the worst place: AWS acted, the worker never heard.
     proxy.rule = combine(always(Latency(0.2)), storm(Latency(1.0, after_forwarding=True), length=1, operations=[PUT]))
-    env = {
-        **os.environ,  # SECRET_KEY and co from pytest-env, the dummy AWS credentials from moto_endpoint
-        "DJANGO_SETTINGS_MODULE": "portal.settings",
-        "DATABASE_URL": _database_url(connection.settings_dict),  # the test database, not primetime's
-        "CELERY_BROKER_URL": broker_url,
-        "AWS_ENDPOINT_URL": proxy.url,
-        "AWS_DEFAULT_REGION": REGION,
-        "PROVIDER_AWS_ACCOUNT_ID": ACCOUNT_ID,
-        # Short, so the message of the killed worker is visible again when the next worker starts.
-        "CELERY_VISIBILITY_TIMEOUT": "1",
-        "PYTHONUNBUFFERED": "1",
-    }
-    app.conf.task_always_eager = False
+    # Short, so the message of the killed worker is visible again when the next worker starts.
+    env = workers.worker_env(broker_url=broker_url, aws_endpoint=proxy.url, visibility_timeout=1)
     output_path = tmp_path / "workers.log"
-    workers: list[subprocess.Popen] = []
+    started: list[subprocess.Popen] = []
     with output_path.open("w") as output:
         try:
-            workers.append(_start_worker("faults-first", env, output))
-            with pytest.MonkeyPatch.context() as patch:
-                patch.setattr(services, "_enqueue", _enqueue_on(broker_url))
+            started.append(workers.start_worker("faults-first", env, output))
+            with workers.publishing_to(broker_url):
                 services.plan_apply(plan=plan, by=personas.engineer)  # enqueued at once: the test commits as it goes
-            _wait_for(lambda: proxy.stats[PUT].forwarded >= 1, "an ECS scale-up to reach AWS", workers, output_path)
-            _kill(workers[0])
+            workers.wait_for(
+                lambda: proxy.stats[PUT].forwarded >= 1, "an ECS scale-up to reach AWS", started, output_path
+            )
+            workers.kill(started[0])
             killed_at = time.monotonic()
             audited_before = list(ScalingAction.objects.filter(plan=plan).values_list("pk", "target__kind", "result"))
             held_at_kill = {target.name: len(_held_by_aws(target, moto_endpoint)) for target in plan.targets.all()}
 
-            workers.append(_start_worker("faults-second", env, output))
-            _wait_for(
+            started.append(workers.start_worker("faults-second", env, output))
+            workers.wait_for(
                 lambda: ScalingPlan.objects.get(pk=plan.pk).status != ScalingPlan.Status.APPLYING,
                 "the second worker to finish the plan",
-                workers[1:],
+                started[1:],
                 output_path,
             )
             recovered = time.monotonic() - killed_at
         finally:
-            for worker in workers:
-                _kill(worker)
+            for worker in started:
+                workers.kill(worker)
 
     # Some but not all of the work was done and audited when the first worker died.
     assert audited_before
@@ -568,7 +450,7 @@ def test_a_worker_killed_mid_apply_leaves_the_plan_to_the_next_worker_without_du
     assert plan.status == ScalingPlan.Status.APPLIED, plan.message
     _assert_every_target_scheduled(plan, moto_endpoint)
     # The second worker re-read the account: each step reached AWS once over both workers, no duplicate.
-    assert _names_that_reached_aws(proxy) == Counter(_all_expected(plan))
+    assert names_that_reached_aws(proxy) == Counter(all_expected(plan))
     assert proxy.stats["sts:AssumeRole"].forwarded == 2  # two processes did the work
     # The audit keeps what the first worker did, and shows the second found those groups already in place.
     rows = ScalingAction.objects.filter(plan=plan)
