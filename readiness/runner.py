@@ -53,19 +53,27 @@ def _run_with_timeout(check: Check, context: CheckContext, target: str) -> Findi
     return outcome["finding"]
 
 
-def checks_execute(*, result_ids: list[int]) -> None:
-    """Execute a batch of planned checks (one target's checks), one after the other, sharing one context."""
+def checks_execute(*, result_ids: list[int], resumed: bool = False) -> None:
+    """Execute a batch of planned checks (one target's checks), one after the other, sharing one context.
+
+    ``resumed`` says an earlier delivery of this very batch ended without finishing it (its worker was killed,
+    or it was retried after losing the database): the checks it had claimed and not finished run again.
+    """
     contexts: dict[int, CheckContext] = {}
     for result_id in result_ids:
-        check_execute(result_id=result_id, contexts=contexts)
+        check_execute(result_id=result_id, contexts=contexts, resumed=resumed)
 
 
-def check_execute(*, result_id: int, contexts: dict[int, CheckContext] | None = None) -> None:
-    """Execute one planned check; safe to run twice (the second run finds it claimed or done)."""
+def check_execute(*, result_id: int, contexts: dict[int, CheckContext] | None = None, resumed: bool = False) -> None:
+    """Execute one planned check; safe to run twice (the second run finds it claimed or done).
+
+    A check claimed and never finished belongs to the batch's earlier delivery; when ``resumed`` that
+    delivery is over, so the claim is taken over instead of leaving the run open until the reaper gives up.
+    Were the earlier one still running after all, the finding is stored once: the first to finish writes it.
+    """
     started = timezone.now()
-    claimed = CheckResult.objects.filter(pk=result_id, outcome=Outcome.PENDING, started_at=None).update(
-        started_at=started
-    )
+    pending = CheckResult.objects.filter(pk=result_id, outcome=Outcome.PENDING)
+    claimed = (pending if resumed else pending.filter(started_at=None)).update(started_at=started)
     if claimed != 1:
         return
     result = CheckResult.objects.select_related("run__event__stack", "run__event__organization").get(pk=result_id)

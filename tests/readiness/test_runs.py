@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from celery.contrib.testing.worker import start_worker
@@ -13,6 +14,7 @@ from django.utils import timezone
 from events.models import MediaEvent
 from portal.celery import QUEUES, app
 from readiness import runner, services
+from readiness import tasks as readiness_tasks
 from readiness.models import CheckResult, Outcome, ReadinessRun, Severity
 from readiness.registry import Check, Finding
 from readiness.scoring import verdict_and_score
@@ -87,6 +89,64 @@ def test_running_a_check_twice_changes_nothing(personas, event_factory, only_che
     runner.check_execute(result_id=result.pk)
     result.refresh_from_db()
     assert result.finished_at == finished
+
+
+def _claimed_by_a_dead_worker(run) -> CheckResult:
+    """Claim the run's only check as a worker does, then leave it unfinished, as a worker killed mid-check does."""
+    CheckResult.objects.filter(run=run).update(started_at=timezone.now())
+    return CheckResult.objects.get(run=run)
+
+
+def test_a_batch_delivered_again_runs_the_check_its_dead_worker_claimed(personas, event_factory, only_checks):
+    only_checks(make_check("a", passes))
+    run = services.run_start(event=event_factory(), by=personas.owner)  # not enqueued: the test is one transaction
+    result = _claimed_by_a_dead_worker(run)
+
+    runner.checks_execute(result_ids=[result.pk])  # a second copy while the first may still run: hands off
+    assert CheckResult.objects.get(pk=result.pk).outcome == Outcome.PENDING
+    runner.checks_execute(result_ids=[result.pk], resumed=True)  # the batch again, after its worker died
+
+    result.refresh_from_db()
+    assert result.outcome == Outcome.PASS
+    run.refresh_from_db()
+    assert run.status == ReadinessRun.Status.COMPLETED
+
+
+def test_a_resumed_batch_leaves_a_finished_check_alone(personas, event_factory, only_checks, executed):
+    only_checks(make_check("a", passes))
+    with executed():
+        run = services.run_start(event=event_factory(), by=personas.owner)
+    result = CheckResult.objects.get(run=run)
+    finished = result.finished_at
+
+    runner.checks_execute(result_ids=[result.pk], resumed=True)
+
+    result.refresh_from_db()
+    assert result.finished_at == finished
+
+
+@pytest.mark.parametrize(
+    ("delivery_info", "retries", "resumed"),
+    [
+        ({"redelivered": True}, 0, True),  # Redis gave it again: the worker that held it was lost
+        ({"redelivered": False}, 1, True),  # a retry after a lost database connection
+        ({"redelivered": False}, 0, False),
+        (None, 0, False),  # eager
+    ],
+)
+def test_a_check_batch_is_resumed_when_delivered_again_or_retried(delivery_info, retries, resumed):
+    task = SimpleNamespace(request=SimpleNamespace(delivery_info=delivery_info, retries=retries))
+    assert readiness_tasks._resumed(task) is resumed
+
+
+def test_the_retry_of_a_batch_runs_the_check_its_first_attempt_left_claimed(personas, event_factory, only_checks):
+    only_checks(make_check("a", passes))
+    run = services.run_start(event=event_factory(), by=personas.owner)
+    result = _claimed_by_a_dead_worker(run)
+
+    readiness_tasks.probe_checks_task.apply(args=[[result.pk]], retries=1)
+
+    assert CheckResult.objects.get(pk=result.pk).outcome == Outcome.PASS
 
 
 @pytest.mark.integration
