@@ -79,14 +79,15 @@ def test_a_check_that_raises_is_an_error_not_a_crash(personas, event_factory, on
     assert run.verdict == "at_risk"
 
 
-def test_running_a_check_twice_changes_nothing(personas, event_factory, only_checks, executed):
+@pytest.mark.parametrize("resumed", [False, True])
+def test_running_a_check_twice_changes_nothing(personas, event_factory, only_checks, executed, resumed):
     only_checks(make_check("a", passes))
     with executed():
         run = services.run_start(event=event_factory(), by=personas.owner)
     result = CheckResult.objects.get(run=run)
     finished = result.finished_at
     assert finished is not None
-    runner.check_execute(result_id=result.pk)
+    runner.check_execute(result_id=result.pk, resumed=resumed)  # resumed: the batch again after a lost worker
     result.refresh_from_db()
     assert result.finished_at == finished
 
@@ -110,19 +111,6 @@ def test_a_batch_delivered_again_runs_the_check_its_dead_worker_claimed(personas
     assert result.outcome == Outcome.PASS
     run.refresh_from_db()
     assert run.status == ReadinessRun.Status.COMPLETED
-
-
-def test_a_resumed_batch_leaves_a_finished_check_alone(personas, event_factory, only_checks, executed):
-    only_checks(make_check("a", passes))
-    with executed():
-        run = services.run_start(event=event_factory(), by=personas.owner)
-    result = CheckResult.objects.get(run=run)
-    finished = result.finished_at
-
-    runner.checks_execute(result_ids=[result.pk], resumed=True)
-
-    result.refresh_from_db()
-    assert result.finished_at == finished
 
 
 @pytest.mark.parametrize(
