@@ -134,6 +134,32 @@ def link(demo_stack) -> RoleLink:
     return RoleLink(role_arn=demo_stack["role_arn"], external_id=DEMO_EXTERNAL_ID)
 
 
+def add_autoscaling_group(seeded: dict[str, Any], name: str, *, size: int = 2, max_size: int = 6) -> None:
+    """Create an Auto Scaling group of ``size`` instances (its minimum) on the seeded demo network."""
+    provider_client("autoscaling", REGION).create_auto_scaling_group(
+        AutoScalingGroupName=name,
+        LaunchTemplate={"LaunchTemplateId": seeded["launch_template_id"], "Version": "$Latest"},
+        MinSize=size,
+        DesiredCapacity=size,
+        MaxSize=max_size,
+        VPCZoneIdentifier=",".join(seeded["subnet_ids"]),
+    )
+
+
+def add_ecs_service(cluster: str, name: str, *, task_definition: str, size: int, max_size: int = 8) -> None:
+    """Create a Fargate service of ``size`` tasks and register it as a scalable target (``size`` at least)."""
+    provider_client("ecs", REGION).create_service(
+        cluster=cluster, serviceName=name, taskDefinition=task_definition, desiredCount=size, launchType="FARGATE"
+    )
+    provider_client("application-autoscaling", REGION).register_scalable_target(
+        ServiceNamespace="ecs",
+        ResourceId=f"service/{cluster}/{name}",
+        ScalableDimension="ecs:service:DesiredCount",
+        MinCapacity=size,
+        MaxCapacity=max_size,
+    )
+
+
 def link_demo_account(organization, seeded: dict[str, Any] | None = None):
     """Seed the demo stack on moto (unless given) and link it to the organization as a verified account."""
     from cloud.models import CloudAccount

@@ -12,7 +12,7 @@ from django.test import override_settings
 
 from cloud.client import provider_client
 from cloud.scaling import scheduled_action_name
-from scaling.models import PlanTarget, ScalingPlan
+from scaling.models import PlanTarget, ScalingAction, ScalingPlan
 from tests.cloud.conftest import REGION
 from tests.faults.aws_fault_proxy import AwsFaultProxy
 
@@ -51,6 +51,17 @@ def names_that_reached_aws(proxy: AwsFaultProxy) -> Counter[str]:
         and exchange.status == 200
         for name in _names_in(exchange.request.params)
     )  # fmt: skip
+
+
+def names_audited(*plans: ScalingPlan | int) -> Counter[str]:
+    """Count, per scheduled action name, the audit rows of the plans' successful scheduling calls."""
+    names: Counter[str] = Counter()
+    for action in ScalingAction.objects.filter(plan__in=plans, result=ScalingAction.Result.OK):
+        if action.operation == "BatchPutScheduledUpdateGroupAction":
+            names.update(item["ScheduledActionName"] for item in action.request["ScheduledUpdateGroupActions"])
+        elif action.operation == "PutScheduledAction":
+            names[action.request["ScheduledActionName"]] += 1
+    return names
 
 
 def names_held(moto_endpoint: str) -> Counter[str]:

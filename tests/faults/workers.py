@@ -117,6 +117,25 @@ def kill(worker: subprocess.Popen) -> None:
     worker.wait(timeout=10)
 
 
+def settle(
+    predicate: Callable[[], bool],
+    workers: list[subprocess.Popen],
+    output: Path,
+    *,
+    timeout: float = WAIT_SECONDS,
+    interval: float = 0.02,
+) -> bool:
+    """Poll until ``predicate`` holds (True) or ``timeout`` passes (False); fail at once if a worker died."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if any(worker.poll() is not None for worker in workers):
+            pytest.fail(f"a worker died; workers' output:\n{output.read_text()[-4000:]}")
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(interval)
+    return True
+
+
 def wait_for(
     predicate: Callable[[], bool],
     what: str,
@@ -124,14 +143,13 @@ def wait_for(
     output: Path,
     *,
     timeout: float = WAIT_SECONDS,
+    interval: float = 0.02,
 ) -> float:
     """Poll until ``predicate`` holds; fail with the workers' output when it takes too long or a worker died."""
     started = time.monotonic()
-    while not predicate():
+    if not settle(predicate, workers, output, timeout=timeout, interval=interval):
         elapsed = time.monotonic() - started
-        if elapsed > timeout or any(worker.poll() is not None for worker in workers):
-            pytest.fail(f"gave up waiting {elapsed:.1f}s for {what}; workers' output:\n{output.read_text()[-4000:]}")
-        time.sleep(0.02)
+        pytest.fail(f"gave up waiting {elapsed:.1f}s for {what}; workers' output:\n{output.read_text()[-4000:]}")
     return time.monotonic() - started
 
 
@@ -152,3 +170,10 @@ def unacknowledged(broker_url: str) -> list[HeldMessage]:
         args, _kwargs, _embed = json.loads(b64decode(payload["body"]))
         held.append(HeldMessage(payload["headers"]["task"], payload["headers"]["id"], args))
     return held
+
+
+def messages_left(broker_url: str) -> dict[str, int]:
+    """Count the messages still on the broker: held by a worker (``unacked``) and waiting in the queues' lists."""
+    client = redis.Redis.from_url(broker_url)
+    queued = sum(client.llen(key) for key in client.scan_iter() if client.type(key) == b"list")
+    return {"unacked": client.hlen("unacked"), "queued": queued}

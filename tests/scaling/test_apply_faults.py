@@ -25,7 +25,7 @@ from events.models import MediaEvent
 from scaling import services
 from scaling.models import PlanTarget, ScalingAction, ScalingPlan
 from tests.cloud import conftest as cloud_fixtures
-from tests.cloud.conftest import ACCOUNT_ID, REGION
+from tests.cloud.conftest import ACCOUNT_ID, REGION, add_autoscaling_group, add_ecs_service
 from tests.faults import aws_fault_proxy, workers
 from tests.faults.aws_fault_proxy import (
     ACCESS_DENIED,
@@ -45,6 +45,7 @@ from tests.faults.scheduled_actions import (
     PUT,
     all_expected,
     expected_names,
+    names_audited,
     names_that_reached_aws,
     steps,
 )
@@ -67,44 +68,22 @@ def moto_endpoint():
     yield from cloud_fixtures.moto_endpoint.__wrapped__()
 
 
-def _add_groups(seeded: dict) -> None:
-    autoscaling = provider_client("autoscaling", REGION)
-    for name in EXTRA_GROUPS:
-        autoscaling.create_auto_scaling_group(
-            AutoScalingGroupName=name,
-            LaunchTemplate={"LaunchTemplateId": seeded["launch_template_id"], "Version": "$Latest"},
-            MinSize=2,
-            DesiredCapacity=2,
-            MaxSize=6,
-            VPCZoneIdentifier=",".join(seeded["subnet_ids"]),
-        )
-
-
 def _add_services() -> None:
     ecs = provider_client("ecs", REGION)
     ecs.create_cluster(clusterName=ECS_CLUSTER)
     ecs.register_task_definition(
         family="lumiere-shop", containerDefinitions=[{"name": "app", "image": "nginx", "memory": 512}]
     )
-    scaling = provider_client("application-autoscaling", REGION)
     for name in ECS_SERVICES:
-        ecs.create_service(
-            cluster=ECS_CLUSTER, serviceName=name, taskDefinition="lumiere-shop", desiredCount=3, launchType="FARGATE"
-        )
-        scaling.register_scalable_target(
-            ServiceNamespace="ecs",
-            ResourceId=f"service/{ECS_CLUSTER}/{name}",
-            ScalableDimension="ecs:service:DesiredCount",
-            MinCapacity=3,
-            MaxCapacity=8,
-        )
+        add_ecs_service(ECS_CLUSTER, name, task_definition="lumiere-shop", size=3)
 
 
 @pytest.fixture
 def fleet_event(personas, stack, aws):
     """An accepted event whose stack holds three Auto Scaling groups and two ECS services, in a verified account."""
     seeded = seed_demo_account(region=REGION)
-    _add_groups(seeded)
+    for name in EXTRA_GROUPS:
+        add_autoscaling_group(seeded, name)
     _add_services()
     account = CloudAccount.objects.create(
         organization=personas.organization,
@@ -221,20 +200,6 @@ def _assert_every_target_scheduled(plan: ScalingPlan, moto_endpoint: str) -> Non
         _assert_complete_with_revert(target, _held_by_aws(target, moto_endpoint))
 
 
-# --- What reached AWS (the proxy's log) and what the audit says ------------------------
-
-
-def _names_audited(plan: ScalingPlan) -> Counter[str]:
-    """Count, per scheduled action name, the audit rows of successful scheduling calls."""
-    names: Counter[str] = Counter()
-    for action in ScalingAction.objects.filter(plan=plan, result=ScalingAction.Result.OK):
-        if action.operation == "BatchPutScheduledUpdateGroupAction":
-            names.update(item["ScheduledActionName"] for item in action.request["ScheduledUpdateGroupActions"])
-        elif action.operation == "PutScheduledAction":
-            names[action.request["ScheduledActionName"]] += 1
-    return names
-
-
 # --- In-process applies (eager Celery: its retries run at once) -----------------------------
 
 
@@ -254,7 +219,7 @@ def test_throttling_on_every_other_call_still_schedules_every_step_once(
     assert all(counts.faulted == counts.forwarded == counts.requests / 2 for counts in stats.values()), stats
     # Each step reached AWS once, and the audit holds each once, with no error.
     assert names_that_reached_aws(proxy) == Counter(all_expected(plan))
-    assert _names_audited(plan) == Counter(all_expected(plan))
+    assert names_audited(plan) == Counter(all_expected(plan))
     assert not ScalingAction.objects.filter(plan=plan, result=ScalingAction.Result.ERROR).exists()
     log.info("applied in %.2fs with %d calls throttled", seconds, sum(counts.faulted for counts in stats.values()))
 
@@ -272,7 +237,7 @@ def test_without_a_rule_the_proxy_passes_one_call_per_step_and_the_plan_applies_
     assert stats["sts:AssumeRole"].requests == 1
     assert stats[BATCH_PUT].requests == 3
     assert stats[PUT].requests == sum(len(steps(target)) for target in plan.targets.filter(kind="ecs_service"))
-    assert _names_audited(plan) == Counter(all_expected(plan))
+    assert names_audited(plan) == Counter(all_expected(plan))
     log.info("applied in %.2fs with %d calls", seconds, sum(counts.requests for counts in stats.values()))
 
 
@@ -290,7 +255,7 @@ def test_a_5xx_storm_on_the_scheduling_calls_is_ridden_out_with_every_step_sched
     assert proxy.stats[BATCH_PUT].faults == {"service unavailable": 3}
     assert proxy.stats[BATCH_PUT].forwarded == 3
     assert names_that_reached_aws(proxy) == Counter(all_expected(plan))
-    assert _names_audited(plan) == Counter(all_expected(plan))
+    assert names_audited(plan) == Counter(all_expected(plan))
     assert not ScalingAction.objects.filter(plan=plan, result=ScalingAction.Result.ERROR).exists()
     log.info("applied in %.2fs through a storm of %d", seconds, proxy.stats[BATCH_PUT].faulted)
 
@@ -312,8 +277,8 @@ def test_a_transient_error_mid_target_is_finished_by_the_task_retry_without_dupl
     assert proxy.stats[BATCH_PUT].forwarded == 3
     unchanged = ScalingAction.objects.filter(plan=plan, result=ScalingAction.Result.UNCHANGED)
     assert sorted(unchanged.values_list("target__name", flat=True)) == sorted(["lumiere-shop-web", *EXTRA_GROUPS])
-    assert max(_names_audited(plan).values()) == 1
-    assert set(_names_audited(plan)) <= all_expected(plan)
+    assert max(names_audited(plan).values()) == 1
+    assert set(names_audited(plan)) <= all_expected(plan)
     assert not ScalingAction.objects.filter(plan=plan, result=ScalingAction.Result.ERROR).exists()
 
 
@@ -377,7 +342,7 @@ def test_every_scheduled_action_on_aws_is_in_the_audit_after_an_interrupted_appl
     assert plan.status == ScalingPlan.Status.APPLIED
     on_aws = {name for target in plan.targets.all() for name, *_ in _held_by_aws(target, moto_endpoint)}
     # The first ECS service's step accepted before the error is audited as soon as AWS took it.
-    assert on_aws == set(_names_audited(plan))
+    assert on_aws == set(names_audited(plan))
 
 
 def test_when_the_task_retries_run_out_the_plan_fails_and_no_scale_up_is_left_without_its_revert(
@@ -459,7 +424,7 @@ def test_a_worker_killed_mid_apply_leaves_the_plan_to_the_next_worker_without_du
     unchanged = rows.filter(result=ScalingAction.Result.UNCHANGED)
     assert sorted(unchanged.values_list("target__name", flat=True)) == sorted(["lumiere-shop-web", *EXTRA_GROUPS])
     assert set(rows.values_list("target", flat=True)) == set(plan.targets.values_list("pk", flat=True))
-    assert max(_names_audited(plan).values()) == 1
+    assert max(names_audited(plan).values()) == 1
     resumed_at = min(exchange.at for exchange in proxy.exchanges if exchange.at > killed_at)
     log.info(
         "second worker called AWS %.2fs after the kill, plan applied after %.2fs; actions held at the kill: %s",
