@@ -112,3 +112,5 @@ urlpatterns = [
 
 # A database that cannot be reached answers 503 with a clear page, any other error the 500 page (fault suite, issue 8).
 handler500 = "portal.errors.server_error"
+# An unknown address under /api/ answers the API's JSON error.
+handler404 = "portal.errors.page_not_found"
