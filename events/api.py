@@ -13,6 +13,8 @@ from accounts.models import Membership, User
 from events import lifecycle, services
 from events.forecasting import forecast_for_event
 from events.models import MediaEvent
+from portal import serializers as text
+from portal.filters import related_id
 from stacks.models import Stack
 
 
@@ -33,12 +35,12 @@ class BandSerializer(serializers.Serializer):
     high = serializers.FloatField()
 
 
-class EventSerializer(serializers.ModelSerializer):
+class EventSerializer(text.ModelSerializer):
     organization = OrganizationField()
     stack = TenantStackField()
-    landing_urls = serializers.ListField(child=serializers.CharField(max_length=500), max_length=20, required=False)
+    landing_urls = serializers.ListField(child=text.CharField(max_length=500), max_length=20, required=False)
     rebroadcasts = RebroadcastSerializer(many=True, required=False)
-    assignee = serializers.EmailField(source="assignee.email", read_only=True, default=None)
+    assignee = text.EmailField(source="assignee.email", read_only=True, default=None, allow_null=True)
     allowed_transitions = serializers.SerializerMethodField()
     warnings = serializers.SerializerMethodField()
 
@@ -102,7 +104,7 @@ class EventSerializer(serializers.ModelSerializer):
 
 
 class TransitionSerializer(serializers.Serializer):
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=1000)
+    reason = text.CharField(required=False, allow_blank=True, max_length=1000)
     assignee = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.filter(is_staff=True, is_active=True), required=False, allow_null=True
     )
@@ -139,6 +141,7 @@ class EventFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=MediaEvent.Status.choices)
     air_after = django_filters.IsoDateTimeFilter(field_name="air_start", lookup_expr="gte")
     air_before = django_filters.IsoDateTimeFilter(field_name="air_start", lookup_expr="lt")
+    stack = related_id("stack", "A stack's id.")
 
     class Meta:
         model = MediaEvent

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import django_filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
@@ -7,11 +8,13 @@ from rest_framework.response import Response
 
 from accounts.api.tenancy import TenantViewSetMixin
 from events.models import MediaEvent
+from portal import serializers as text
+from portal.filters import related_id
 from readiness import selectors, services
 from readiness.models import CheckResult, ReadinessRun
 
 
-class CheckResultSerializer(serializers.ModelSerializer):
+class CheckResultSerializer(text.ModelSerializer):
     class Meta:
         model = CheckResult
         fields = [
@@ -36,7 +39,7 @@ class ProgressSerializer(serializers.Serializer):
     percent = serializers.IntegerField()
 
 
-class RunSerializer(serializers.ModelSerializer):
+class RunSerializer(text.ModelSerializer):
     progress = serializers.SerializerMethodField()
 
     class Meta:
@@ -77,13 +80,21 @@ class RunCreateSerializer(serializers.Serializer):
     event = VisibleEventField(help_text="The media event to check.")
 
 
+class ReadinessRunFilter(django_filters.FilterSet):
+    event = related_id("event", "A media event's id.")
+
+    class Meta:
+        model = ReadinessRun
+        fields = ["event", "status", "verdict"]
+
+
 class ReadinessRunViewSet(
     TenantViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
     """Readiness runs: every check of an event's site and AWS stack, with progress while running."""
 
     queryset = ReadinessRun.objects.select_related("event")
-    filterset_fields = ["event", "status", "verdict"]
+    filterset_class = ReadinessRunFilter
     ordering_fields = ["created_at"]
 
     def get_serializer_class(self):

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import django_filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
@@ -8,11 +9,13 @@ from rest_framework.response import Response
 
 from accounts.api.tenancy import TenantViewSetMixin
 from events.models import MediaEvent
+from portal import serializers as text
+from portal.filters import related_id
 from scaling import services
 from scaling.models import PlanTarget, ScalingAction, ScalingPlan
 
 
-class PlanTargetSerializer(serializers.ModelSerializer):
+class PlanTargetSerializer(text.ModelSerializer):
     class Meta:
         model = PlanTarget
         fields = [
@@ -33,8 +36,8 @@ class PlanTargetSerializer(serializers.ModelSerializer):
         ]
 
 
-class ScalingActionSerializer(serializers.ModelSerializer):
-    actor = serializers.EmailField(source="actor.email", read_only=True, default=None)
+class ScalingActionSerializer(text.ModelSerializer):
+    actor = text.EmailField(source="actor.email", read_only=True, default=None)
 
     class Meta:
         model = ScalingAction
@@ -52,7 +55,7 @@ class ScalingActionSerializer(serializers.ModelSerializer):
         ]
 
 
-class PlanSerializer(serializers.ModelSerializer):
+class PlanSerializer(text.ModelSerializer):
     targets = PlanTargetSerializer(many=True, read_only=True)
 
     class Meta:
@@ -98,12 +101,20 @@ class RecommendationApproveSerializer(serializers.Serializer):
             raise serializers.ValidationError("This plan has no target with this id.") from None
 
 
+class ScalingPlanFilter(django_filters.FilterSet):
+    event = related_id("event", "A media event's id.")
+
+    class Meta:
+        model = ScalingPlan
+        fields = ["event", "status"]
+
+
 class ScalingPlanViewSet(TenantViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Scaling plans: clients read them; engineers plan, approve, apply and cancel."""
 
     queryset = ScalingPlan.objects.select_related("event").prefetch_related("targets")
     serializer_class = PlanSerializer
-    filterset_fields = ["event", "status"]
+    filterset_class = ScalingPlanFilter
     ordering_fields = ["created_at"]
 
     @extend_schema(request=PlanCreateSerializer, responses={201: PlanSerializer})

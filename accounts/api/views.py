@@ -10,6 +10,7 @@ from accounts import services
 from accounts.api import serializers
 from accounts.api.tenancy import TenantViewSetMixin
 from accounts.models import ApiToken, Invitation, Membership, Organization
+from portal.filters import StrictBooleanFilter
 
 
 class MeView(generics.RetrieveUpdateAPIView):
@@ -97,7 +98,7 @@ class MembershipViewSet(
 
 class InvitationFilter(django_filters.FilterSet):
     organization = django_filters.CharFilter(field_name="organization__slug")
-    pending = django_filters.BooleanFilter(method="filter_pending", label="Only pending invitations")
+    pending = StrictBooleanFilter(method="filter_pending", label="Only pending invitations")
 
     class Meta:
         model = Invitation

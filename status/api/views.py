@@ -12,6 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.api.tenancy import TenantViewSetMixin
+from portal.filters import StrictBooleanFilter
 from status import services
 from status.api.serializers import (
     ComponentGroupSerializer,
@@ -167,6 +168,8 @@ class ComponentViewSet(TenantViewSetMixin, viewsets.ModelViewSet):
 
 
 class IncidentFilter(PageFilter):
+    is_draft = StrictBooleanFilter(help_text="Drafts (opened by a probe, not yet published) or published ones.")
+
     class Meta:
         model = Incident
         fields = ["status_page", "status", "is_draft"]
