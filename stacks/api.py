@@ -4,13 +4,14 @@ import django_filters
 from rest_framework import serializers, viewsets
 
 from accounts.api.tenancy import OrganizationField, TenantViewSetMixin
+from portal import serializers as text
 from stacks import services
 from stacks.models import Stack
 
 
-class StackSerializer(serializers.ModelSerializer):
+class StackSerializer(text.ModelSerializer):
     organization = OrganizationField()
-    key_urls = serializers.ListField(child=serializers.CharField(max_length=500), max_length=20, required=False)
+    key_urls = serializers.ListField(child=text.CharField(max_length=500), max_length=20, required=False)
 
     class Meta:
         model = Stack

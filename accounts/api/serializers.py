@@ -6,18 +6,19 @@ from rest_framework import serializers
 from accounts.api.tenancy import OrganizationField
 from accounts.models import ApiToken, Invitation, Membership, Organization, User
 from accounts.models.organizations import validate_timezone
+from portal import serializers as text
 
 
-class MembershipOfUserSerializer(serializers.ModelSerializer):
+class MembershipOfUserSerializer(text.ModelSerializer):
     organization = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    organization_name = serializers.CharField(source="organization.name", read_only=True)
+    organization_name = text.CharField(source="organization.name", read_only=True)
 
     class Meta:
         model = Membership
         fields = ["organization", "organization_name", "role"]
 
 
-class MeSerializer(serializers.ModelSerializer):
+class MeSerializer(text.ModelSerializer):
     memberships = MembershipOfUserSerializer(many=True, read_only=True)
     is_engineer = serializers.BooleanField(read_only=True)
 
@@ -27,8 +28,8 @@ class MeSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "email"]
 
 
-class OrganizationSerializer(serializers.ModelSerializer):
-    timezone = serializers.CharField(validators=[validate_timezone], default="Europe/Paris")
+class OrganizationSerializer(text.ModelSerializer):
+    timezone = text.CharField(validators=[validate_timezone], default="Europe/Paris")
     role = serializers.SerializerMethodField(help_text=_("Your role here, or null for engineers."))
 
     class Meta:
@@ -46,8 +47,8 @@ class OrganizationSerializer(serializers.ModelSerializer):
 
 
 class OrganizationCreateSerializer(OrganizationSerializer):
-    slug = serializers.SlugField(max_length=60, required=False, allow_blank=True)
-    owner_email = serializers.EmailField(
+    slug = text.SlugField(max_length=60, required=False, allow_blank=True)
+    owner_email = text.EmailField(
         required=False, allow_blank=True, write_only=True, help_text=_("Invite this person as first owner.")
     )
 
@@ -60,10 +61,10 @@ class OrganizationUpdateSerializer(OrganizationSerializer):
         read_only_fields = ["slug", "created_at"]
 
 
-class MembershipSerializer(serializers.ModelSerializer):
+class MembershipSerializer(text.ModelSerializer):
     organization = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    email = serializers.EmailField(source="user.email", read_only=True)
-    full_name = serializers.CharField(source="user.full_name", read_only=True)
+    email = text.EmailField(source="user.email", read_only=True)
+    full_name = text.CharField(source="user.full_name", read_only=True)
 
     class Meta:
         model = Membership
@@ -71,10 +72,10 @@ class MembershipSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at"]
 
 
-class InvitationSerializer(serializers.ModelSerializer):
+class InvitationSerializer(text.ModelSerializer):
     organization = OrganizationField()
     state = serializers.ChoiceField(choices=Invitation.State.choices, read_only=True)
-    invited_by = serializers.EmailField(source="invited_by.email", read_only=True, default=None)
+    invited_by = text.EmailField(source="invited_by.email", read_only=True, default=None)
 
     class Meta:
         model = Invitation
@@ -82,8 +83,8 @@ class InvitationSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at", "expires_at"]
 
 
-class ApiTokenSerializer(serializers.ModelSerializer):
-    masked_key = serializers.CharField(read_only=True)
+class ApiTokenSerializer(text.ModelSerializer):
+    masked_key = text.CharField(read_only=True)
     is_active = serializers.BooleanField(read_only=True)
 
     class Meta:
@@ -93,7 +94,7 @@ class ApiTokenSerializer(serializers.ModelSerializer):
 
 
 class ApiTokenCreatedSerializer(ApiTokenSerializer):
-    key = serializers.CharField(read_only=True, help_text=_("The token itself. Shown once; store it now."))
+    key = text.CharField(read_only=True, help_text=_("The token itself. Shown once; store it now."))
 
     class Meta(ApiTokenSerializer.Meta):
         fields = [*ApiTokenSerializer.Meta.fields, "key"]

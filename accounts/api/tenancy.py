@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from rest_framework import serializers
-
 from accounts.models import Organization
+from portal import serializers as text
 
 
 class TenantViewSetMixin:
@@ -18,7 +17,7 @@ class TenantViewSetMixin:
         return super().get_queryset().for_user(self.request.user)
 
 
-class OrganizationField(serializers.SlugRelatedField):
+class OrganizationField(text.SlugRelatedField):
     """An organization given by slug, among those the requesting user sees.
 
     A foreign slug gets the same answer as an unknown one, so nothing leaks.

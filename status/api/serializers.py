@@ -11,6 +11,7 @@ from rest_framework import serializers
 
 from accounts.api.tenancy import OrganizationField
 from events.models import MediaEvent
+from portal import serializers as text
 from stacks.models import Stack
 from status.models import Component, ComponentGroup, ComponentStatus, Incident, IncidentUpdate, StatusPage
 from status.statuspage import page_url
@@ -59,7 +60,7 @@ def incident_status_field(**kwargs) -> NamedChoiceField:
 
 
 @extend_schema_field(OpenApiTypes.STR)
-class VisiblePageField(serializers.SlugRelatedField):
+class VisiblePageField(text.SlugRelatedField):
     """A status page given by its public id, among those the caller sees (others are unknown)."""
 
     def __init__(self, **kwargs):
@@ -73,7 +74,7 @@ class VisiblePageField(serializers.SlugRelatedField):
 
 
 @extend_schema_field(OpenApiTypes.STR)
-class VisibleGroupField(serializers.SlugRelatedField):
+class VisibleGroupField(text.SlugRelatedField):
     def __init__(self, **kwargs):
         kwargs.setdefault("slug_field", "public_id")
         super().__init__(**kwargs)
@@ -114,19 +115,19 @@ def public_ids(**kwargs) -> serializers.SlugRelatedField:
 # --- Pages ------------------------------------------------------------------------------------
 
 
-class StatusPageSerializer(serializers.ModelSerializer):
-    id = serializers.CharField(source="public_id", read_only=True)
+class StatusPageSerializer(text.ModelSerializer):
+    id = text.CharField(source="public_id", read_only=True)
     organization = OrganizationField(allow_null=True, help_text="The organization's slug; null for the provider page.")
-    time_zone = serializers.CharField(max_length=64, required=False, help_text="An IANA time zone, e.g. Europe/Paris.")
+    time_zone = text.CharField(max_length=64, required=False, help_text="An IANA time zone, e.g. Europe/Paris.")
     # Normalized first (case, trailing dot), then checked by the service with the model's rules.
-    custom_domain = serializers.CharField(
+    custom_domain = text.CharField(
         max_length=253,
         required=False,
         allow_null=True,
         allow_blank=True,
         help_text="A host name like status.example.com, or null.",
     )
-    password = serializers.CharField(
+    password = text.CharField(
         write_only=True,
         required=False,
         allow_blank=True,
@@ -181,8 +182,8 @@ class StatusPageSerializer(serializers.ModelSerializer):
 # --- Component groups and components -------------------------------------------------------------
 
 
-class ComponentGroupSerializer(serializers.ModelSerializer):
-    id = serializers.CharField(source="public_id", read_only=True)
+class ComponentGroupSerializer(text.ModelSerializer):
+    id = text.CharField(source="public_id", read_only=True)
     status_page = VisiblePageField(source="page")
     organization = organization_of_page()
     components = public_ids(help_text="The ids of the group's components.")
@@ -198,8 +199,8 @@ class ComponentGroupSerializer(serializers.ModelSerializer):
         return fields
 
 
-class ComponentSerializer(serializers.ModelSerializer):
-    id = serializers.CharField(source="public_id", read_only=True)
+class ComponentSerializer(text.ModelSerializer):
+    id = text.CharField(source="public_id", read_only=True)
     status_page = VisiblePageField(source="page")
     organization = organization_of_page()
     group = VisibleGroupField(required=False, allow_null=True, help_text="The group's id, or null.")
@@ -244,15 +245,15 @@ class ComponentSerializer(serializers.ModelSerializer):
 
 
 class AffectedComponentSerializer(serializers.Serializer):
-    code = serializers.CharField(help_text="The component's id.")
-    name = serializers.CharField()
-    old_status = serializers.CharField(help_text="A component status.")
-    new_status = serializers.CharField(help_text="A component status.")
+    code = text.CharField(help_text="The component's id.")
+    name = text.CharField()
+    old_status = text.CharField(help_text="A component status.")
+    new_status = text.CharField(help_text="A component status.")
 
 
-class IncidentUpdateSerializer(serializers.ModelSerializer):
-    id = serializers.CharField(source="public_id", read_only=True)
-    author = serializers.EmailField(source="author.email", read_only=True, default=None)
+class IncidentUpdateSerializer(text.ModelSerializer):
+    id = text.CharField(source="public_id", read_only=True)
+    author = text.EmailField(source="author.email", read_only=True, default=None)
     affected_components = AffectedComponentSerializer(many=True, read_only=True)
     status = incident_status_field(read_only=True)
 
@@ -272,8 +273,8 @@ class IncidentUpdateSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class IncidentSerializer(serializers.ModelSerializer):
-    id = serializers.CharField(source="public_id", read_only=True)
+class IncidentSerializer(text.ModelSerializer):
+    id = text.CharField(source="public_id", read_only=True)
     status_page = serializers.SlugRelatedField(source="page", slug_field="public_id", read_only=True)
     organization = organization_of_page()
     status = incident_status_field(read_only=True)
@@ -339,7 +340,7 @@ class MaintenanceSerializer(IncidentSerializer):
 
 
 class ComponentStatusEntrySerializer(serializers.Serializer):
-    id = serializers.CharField(help_text="The component's id.")
+    id = text.CharField(help_text="The component's id.")
     status = component_status_field(help_text="Its new status.")
 
 
@@ -368,12 +369,12 @@ def component_statuses(page: StatusPage, entries: list[dict]) -> dict[Component,
 
 class IncidentCreateSerializer(serializers.Serializer):
     status_page = VisiblePageField()
-    name = serializers.CharField(max_length=200)
+    name = text.CharField(max_length=200)
     status = incident_status_field(
         default=Incident.Status.INVESTIGATING, help_text="investigating, identified, monitoring or resolved."
     )
     impact = serializers.ChoiceField(choices=["none", "minor", "major", "critical"], default="minor")
-    body = serializers.CharField(max_length=20_000, help_text="Markdown; shown sanitized on the public page.")
+    body = text.CharField(max_length=20_000, help_text="Markdown; shown sanitized on the public page.")
     components = ComponentStatusesField(required=False, default=list)
     deliver_notifications = serializers.BooleanField(default=True)
     started_at = serializers.DateTimeField(
@@ -393,23 +394,23 @@ class UpdatePostSerializer(serializers.Serializer):
             raise serializers.ValidationError(_("Publish the post-mortem with its own action, with its text."))
         return value
 
-    body = serializers.CharField(max_length=20_000)
+    body = text.CharField(max_length=20_000)
     components = ComponentStatusesField(required=False, default=list)
     deliver_notifications = serializers.BooleanField(default=True)
 
 
 class PostmortemSerializer(serializers.Serializer):
-    postmortem_body = serializers.CharField(max_length=100_000, help_text="Markdown.")
+    postmortem_body = text.CharField(max_length=100_000, help_text="Markdown.")
 
 
 class MaintenanceCreateSerializer(serializers.Serializer):
     status_page = VisiblePageField()
-    name = serializers.CharField(max_length=200)
-    body = serializers.CharField(max_length=20_000)
+    name = text.CharField(max_length=200)
+    body = text.CharField(max_length=20_000)
     scheduled_for = serializers.DateTimeField()
     scheduled_until = serializers.DateTimeField()
     components = serializers.ListField(
-        child=serializers.CharField(), required=False, default=list, help_text="The ids of the affected components."
+        child=text.CharField(), required=False, default=list, help_text="The ids of the affected components."
     )
     auto_transition = serializers.BooleanField(default=True)
     deliver_notifications = serializers.BooleanField(default=True)
