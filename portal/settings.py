@@ -348,6 +348,7 @@ CELERY_BEAT_SCHEDULE = {
     "verify-scaling-plans": {"task": "aws.verify_scaling_plans", "schedule": 60},
     "reconcile-pending-scaling-changes": {"task": "aws.reconcile_pending_changes", "schedule": 60},
     "check-scaling-reverts": {"task": "aws.check_scaling_reverts", "schedule": 300},
+    "resend-stuck-scaling-applies": {"task": "aws.resend_stuck_applies", "schedule": 60},
     # Hands each status component whose probe is due to the probes queue (each component has its interval).
     "dispatch-status-probes": {"task": "probes.dispatch_status_probes", "schedule": 15},
     "advance-status-maintenance": {"task": "status.advance_maintenances", "schedule": 60},

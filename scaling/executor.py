@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
+from django.db import connection, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -16,6 +21,7 @@ from scaling.models import RECONCILED_KINDS, PendingChange, PlanTarget, ScalingA
 from scaling.targets import UNITS_KEY
 
 Status = ScalingPlan.Status
+log = logging.getLogger(__name__)
 APP_SCALING = {
     "ecs_service": ("ecs", "ecs:service:DesiredCount"),
     "dynamodb_table": ("dynamodb", "dynamodb:table:ReadCapacityUnits"),
@@ -78,11 +84,54 @@ def _unschedule(link, plan: ScalingPlan, target: PlanTarget, actor_id: int | Non
                                           on_call=on_call)  # fmt: skip
 
 
+# The key space of the apply's advisory locks (PostgreSQL's two-integer form: this, then the plan's id).
+APPLY_LOCK = 0x5C_A1E
+
+
+@contextmanager
+def _apply_claim(plan_id: int) -> Iterator[bool]:
+    """Hold the plan for one try of its apply, or yield False when another try holds it now.
+
+    A session-level advisory lock, not a transaction: the audit rows are committed as AWS accepts each call.
+    PostgreSQL drops the lock with the connection, so a worker killed mid-apply (or cut by its hard time limit)
+    holds nothing, and its redelivered message or the reconciler's resend may go on at once; a lease in a
+    column would hold the plan for the lease's length. SQLite (the embedded default) has no such lock.
+    """
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [APPLY_LOCK, plan_id])
+        held = bool(cursor.fetchone()[0])
+    try:
+        yield held
+    finally:
+        if held:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [APPLY_LOCK, plan_id])
+
+
 def plan_apply_now(*, plan_id: int, actor_id: int | None) -> ScalingPlan:
-    """Schedule every automated target's scale-up with its revert; safe to run twice (names derive from the plan)."""
+    """Schedule every automated target's scale-up with its revert; safe to run twice (names derive from the plan).
+
+    Two copies of the apply (a redelivered message and the reconciler's resend) never act at the same moment:
+    the one that finds the plan held by the other returns without a call.
+    """
     plan = ScalingPlan.objects.select_related("event").get(pk=plan_id)
     if plan.status != Status.APPLYING:
         return plan
+    with _apply_claim(plan.pk) as held:
+        if not held:
+            log.info("plan %s: another worker is applying it; this copy leaves it", plan.pk)
+            return plan
+        # A sign of life for the reconciler; and the plan may have been finished while this copy waited.
+        if not ScalingPlan.objects.filter(pk=plan.pk, status=Status.APPLYING).update(apply_sent_at=timezone.now()):
+            plan.refresh_from_db()
+            return plan
+        return _apply(plan, actor_id)
+
+
+def _apply(plan: ScalingPlan, actor_id: int | None) -> ScalingPlan:
     account = CloudAccount.objects.get(organization=plan.event.organization_id)
     if account.automation_paused:
         message = _("Not applied: automated changes are paused (%(why)s).") % {"why": account.automation_note}
@@ -169,6 +218,47 @@ def plan_apply_gave_up(*, plan_id: int, actor_id: int | None, message: str) -> S
             services.record(plan=plan, target=target, actor_id=actor_id, operation="take back",
                             result=ScalingAction.Result.ERROR, message=error.message)  # fmt: skip
     return plan
+
+
+# How many times the reconciler sends a stuck apply again before it fails the plan.
+MAX_RESENDS = 3
+
+
+def plans_resend_stuck(*, stuck_after: timedelta, now: datetime | None = None) -> dict[str, int]:
+    """Send again the apply of each plan applying with no sign of its worker for ``stuck_after``; once per window.
+
+    The broker gives a dead worker's message back only after its visibility timeout (an hour in production):
+    too late for a plan applied shortly before air. Each resend is claimed with a conditional update on the
+    plan's ``apply_sent_at``, so two beats send it once; after ``MAX_RESENDS`` the plan fails cleanly.
+    """
+    now = now or timezone.now()
+    counts = {"resent": 0, "gave_up": 0}
+    stuck = ScalingPlan.objects.filter(status=Status.APPLYING).filter(
+        Q(apply_sent_at__lt=now - stuck_after) | Q(apply_sent_at__isnull=True)
+    )
+    for plan in stuck.select_related("event"):
+        since = plan.apply_sent_at or plan.approved_at or plan.created_at
+        minutes = max(1, round((now - since).total_seconds() / 60))
+        if plan.apply_resends >= MAX_RESENDS:
+            message = _(
+                "The apply gave up: no worker answered for %(minutes)d minutes after it was sent again %(count)d times."
+            ) % {"minutes": minutes, "count": plan.apply_resends}
+            if plan_apply_gave_up(plan_id=plan.pk, actor_id=None, message=message):
+                counts["gave_up"] += 1
+            continue
+        claimed = ScalingPlan.objects.filter(
+            pk=plan.pk, status=Status.APPLYING, apply_resends=plan.apply_resends, apply_sent_at=plan.apply_sent_at
+        ).update(apply_sent_at=now, apply_resends=F("apply_resends") + 1)
+        if not claimed:
+            continue
+        services.record(
+            plan=plan, target=None, actor_id=None, operation="send apply again", result=ScalingAction.Result.OK,
+            message=_("Sent again after %(minutes)d minutes without an answer from its worker (%(count)d of "
+                      "%(most)d).") % {"minutes": minutes, "count": plan.apply_resends + 1, "most": MAX_RESENDS},
+        )  # fmt: skip
+        transaction.on_commit(lambda plan_id=plan.pk: services._enqueue("apply", plan_id, None))
+        counts["resent"] += 1
+    return counts
 
 
 def plan_scheduled_on_aws(plan: ScalingPlan) -> dict[str, list[aws.ScheduledChange]]:

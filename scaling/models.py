@@ -75,6 +75,10 @@ class ScalingPlan(models.Model):
     )
     client_approved_at = models.DateTimeField(null=True, blank=True)
     applied_at = models.DateTimeField(null=True, blank=True)
+    # When the apply was last handed to a worker (applied, or sent again by the reconciler) or a worker last
+    # started a try of it: a plan applying long after that has lost its worker (executor.plans_resend_stuck).
+    apply_sent_at = models.DateTimeField(null=True, blank=True)
+    apply_resends = models.PositiveSmallIntegerField(default=0)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     # The T-10 minutes check of capacity actually in service against the targets.
     verified_at = models.DateTimeField(null=True, blank=True)

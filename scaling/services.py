@@ -268,7 +268,7 @@ def plan_apply(*, plan: ScalingPlan, by: User) -> ScalingPlan:
         )
     with transaction.atomic():
         moved = ScalingPlan.objects.filter(pk=plan.pk, status__in=[Status.APPROVED, Status.FAILED]).update(
-            status=Status.APPLYING, message=""
+            status=Status.APPLYING, message="", apply_sent_at=timezone.now(), apply_resends=0
         )
         if moved != 1:
             raise Conflict(_("Only an approved plan can be applied."))

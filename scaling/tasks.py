@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from celery import Task, shared_task
 from django.utils.translation import gettext as _
 
@@ -18,6 +20,14 @@ RETRY = {
     "reject_on_worker_lost": True,
 }
 
+APPLY_SOFT_TIME_LIMIT, APPLY_TIME_LIMIT = 240, 300
+# When an apply has lost its worker. Every try of an apply stamps the plan as it starts; a try lasts at most
+# the hard time limit, and a transient error schedules the next try within retry_backoff_max (the jitter only
+# shortens the wait). Add a margin for a busy aws queue: 300 s + 120 s + 180 s = 10 minutes with no new try
+# means no worker holds the apply any more, long before the broker's visibility timeout (an hour) gives it back.
+QUEUE_MARGIN_SECONDS = 180
+APPLY_STUCK_AFTER = timedelta(seconds=APPLY_TIME_LIMIT + RETRY["retry_backoff_max"] + QUEUE_MARGIN_SECONDS)
+
 
 class ApplyTask(Task):
     """Applying a plan: when the last try fails (or the time limit cuts it), the plan fails cleanly."""
@@ -30,7 +40,13 @@ class ApplyTask(Task):
         )
 
 
-@shared_task(base=ApplyTask, name="aws.apply_scaling_plan", soft_time_limit=240, time_limit=300, **RETRY)
+@shared_task(
+    base=ApplyTask,
+    name="aws.apply_scaling_plan",
+    soft_time_limit=APPLY_SOFT_TIME_LIMIT,
+    time_limit=APPLY_TIME_LIMIT,
+    **RETRY,
+)
 def apply_plan_task(plan_id: int, actor_id: int | None) -> None:
     executor.plan_apply_now(plan_id=plan_id, actor_id=actor_id)
 
@@ -56,3 +72,9 @@ def reconcile_pending_changes_task() -> int:
 def check_reverts_task() -> dict:
     """Confirm that applied plans are back to normal after their last revert step (or alert once)."""
     return executor.plans_check_reverted()
+
+
+@shared_task(name="aws.resend_stuck_applies", soft_time_limit=100, time_limit=120)
+def resend_stuck_applies_task() -> dict:
+    """Send again the applies whose worker stopped answering (or fail them after a few resends)."""
+    return executor.plans_resend_stuck(stuck_after=APPLY_STUCK_AFTER)
