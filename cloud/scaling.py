@@ -2,7 +2,9 @@
 
 Every function is idempotent and returns the mutating calls it made as
 ``AwsCall`` records, so the caller writes one audit row per call (who or what,
-resource, request, response, AWS request id, before, after, result). Names of
+resource, request, response, AWS request id, before, after, result). The
+scheduling functions also tell the caller's ``CallLog`` of each call before
+it is sent, so its row exists even when the worker dies before the answer. Names of
 scheduled actions derive from the plan (``scheduled_action_name``): applying
 the same plan twice reads the account, finds every action already identical,
 and makes no mutating call at all.
@@ -15,14 +17,15 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from cloud.adapters._common import batches
 from cloud.client import RoleLink, aws_client, translate_errors
-from cloud.exceptions import InvalidRequest, NotFound, PermanentCloudError, TransientCloudError
+from cloud.exceptions import CloudError, InvalidRequest, NotFound, PermanentCloudError, TransientCloudError
 
 NAME_PREFIX = "primetime-plan"
 MAX_NAME_LENGTH = 255  # Auto Scaling's limit; Application Auto Scaling allows 256
@@ -121,15 +124,42 @@ def _call(service: str, operation: str, request: dict[str, Any], response: dict[
     )
 
 
-# Called with each mutating call as soon as AWS accepted it, so the caller audits it even if a later call of
-# the same function fails or the worker dies.
-OnCall = Callable[[AwsCall], None] | None
+class CallLog(Protocol):
+    """Audit each mutating call in two steps, so a worker that dies between them leaves the call on record.
+
+    ``sending`` gets the call before AWS has it (request and before, no answer yet); then ``answered`` as soon
+    as AWS accepted it, or ``refused`` when AWS answered with an error. A call cut off with no answer at all
+    (a timeout, a broken connection, a killed worker) gets neither: the caller finds out from the account.
+    """
+
+    def sending(self, call: AwsCall) -> None: ...
+
+    def answered(self, call: AwsCall) -> None: ...
+
+    def refused(self, error: CloudError) -> None: ...
+
+
+OnCall = CallLog | None
+
+
+@contextmanager
+def _sending(on_call: OnCall, service: str, operation: str, request: dict[str, Any], before: Any) -> Iterator[None]:
+    if on_call is not None:
+        on_call.sending(_call(service, operation, request, {}, before))
+    try:
+        yield
+    except CloudError as error:
+        # A permanent error or one with AWS's error code is an answer: AWS did not act. Anything else (no
+        # answer) may have reached AWS, and stays "sent" for the caller to settle from what the account holds.
+        if on_call is not None and (isinstance(error, PermanentCloudError) or error.code):
+            on_call.refused(error)
+        raise
 
 
 def _made(calls: list[AwsCall], on_call: OnCall, call: AwsCall) -> None:
     calls.append(call)
     if on_call is not None:
-        on_call(call)
+        on_call.answered(call)
 
 
 def _check_change(change: ScheduledChange, *, allow_desired: bool) -> None:
@@ -218,24 +248,16 @@ def asg_schedule(
             del action["AutoScalingGroupName"]
             actions.append(action)
         request = {"AutoScalingGroupName": group_name, "ScheduledUpdateGroupActions": actions}
-        with translate_errors("autoscaling", "BatchPutScheduledUpdateGroupAction"):
+        held = [existing[change.name] for change in batch if change.name in existing]
+        before = {"ScheduledUpdateGroupActions": held} if held else None
+        operation = "BatchPutScheduledUpdateGroupAction"
+        with _sending(on_call, "autoscaling", operation, request, before), translate_errors("autoscaling", operation):
             response = client.batch_put_scheduled_update_group_action(**request)
-        failed = response.get("FailedScheduledUpdateGroupActions", [])
-        if failed:
-            detail = ", ".join(f"{item['ScheduledActionName']} ({item.get('ErrorCode', '')})" for item in failed)
-            raise PermanentCloudError(f"AWS refused the scheduled actions {detail} of {group_name}.")
-        before = [existing[change.name] for change in batch if change.name in existing]
-        _made(
-            calls,
-            on_call,
-            _call(
-                "autoscaling",
-                "BatchPutScheduledUpdateGroupAction",
-                request,
-                response,
-                {"ScheduledUpdateGroupActions": before} if before else None,
-            ),
-        )
+            failed = response.get("FailedScheduledUpdateGroupActions", [])
+            if failed:
+                detail = ", ".join(f"{item['ScheduledActionName']} ({item.get('ErrorCode', '')})" for item in failed)
+                raise PermanentCloudError(f"AWS refused the scheduled actions {detail} of {group_name}.")
+        _made(calls, on_call, _call("autoscaling", operation, request, response, before))
     return calls
 
 
@@ -250,28 +272,20 @@ def asg_unschedule(
     calls = []
     for batch in batches(present, DELETE_BATCH):
         request = {"AutoScalingGroupName": group_name, "ScheduledActionNames": batch}
-        with translate_errors("autoscaling", "BatchDeleteScheduledAction"):
+        before = {"ScheduledUpdateGroupActions": [existing[name] for name in batch]}
+        operation = "BatchDeleteScheduledAction"
+        with _sending(on_call, "autoscaling", operation, request, before), translate_errors("autoscaling", operation):
             response = client.batch_delete_scheduled_action(**request)
-        # An action that ran or vanished since we read it is already where we want it.
-        failed = [
-            item
-            for item in response.get("FailedScheduledActions", [])
-            if "not found" not in str(item.get("ErrorMessage", "")).lower()
-        ]
-        if failed:
-            detail = ", ".join(f"{item['ScheduledActionName']} ({item.get('ErrorCode', '')})" for item in failed)
-            raise PermanentCloudError(f"AWS could not delete the scheduled actions {detail} of {group_name}.")
-        _made(
-            calls,
-            on_call,
-            _call(
-                "autoscaling",
-                "BatchDeleteScheduledAction",
-                request,
-                response,
-                {"ScheduledUpdateGroupActions": [existing[name] for name in batch]},
-            ),
-        )
+            # An action that ran or vanished since we read it is already where we want it.
+            failed = [
+                item
+                for item in response.get("FailedScheduledActions", [])
+                if "not found" not in str(item.get("ErrorMessage", "")).lower()
+            ]
+            if failed:
+                detail = ", ".join(f"{item['ScheduledActionName']} ({item.get('ErrorCode', '')})" for item in failed)
+                raise PermanentCloudError(f"AWS could not delete the scheduled actions {detail} of {group_name}.")
+        _made(calls, on_call, _call("autoscaling", operation, request, response, before))
     return calls
 
 
@@ -392,7 +406,10 @@ def scalable_target_schedule(
         ):
             continue
         request = _target_request(namespace, resource_id, dimension, change)
-        with translate_errors("application-autoscaling", "PutScheduledAction"):
+        with (
+            _sending(on_call, "application-autoscaling", "PutScheduledAction", request, before),
+            translate_errors("application-autoscaling", "PutScheduledAction"),
+        ):
             response = client.put_scheduled_action(**request)
         _made(calls, on_call, _call("application-autoscaling", "PutScheduledAction", request, response, before))
     return calls
@@ -422,7 +439,10 @@ def scalable_target_unschedule(
             "ScalableDimension": dimension,
         }
         try:
-            with translate_errors("application-autoscaling", "DeleteScheduledAction"):
+            with (
+                _sending(on_call, "application-autoscaling", "DeleteScheduledAction", request, existing[name]),
+                translate_errors("application-autoscaling", "DeleteScheduledAction"),
+            ):
                 response = client.delete_scheduled_action(**request)
         except NotFound:
             continue  # gone since we read it: already where we want it

@@ -9,6 +9,12 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
 from reports.chart import forecast_observed_svg
+from scaling.models import ScalingAction
+
+
+def result_label(result: str) -> str:
+    """Return how an audit row's result reads ("Found in place on AWS"), or the stored code when unknown."""
+    return str(dict(ScalingAction.Result.choices).get(result, result))
 
 
 def number(value: float | None, decimals: int = 0) -> str:
@@ -131,7 +137,10 @@ def report_context(figures: dict) -> dict:
             {**incident, "started": clock(incident["started_at"]), "resolved": clock(incident["resolved_at"])}
             for incident in figures.get("incidents", [])
         ],
-        "actions": [{**action, "when": clock(action["at"])} for action in figures.get("actions", [])],
+        "actions": [
+            {**action, "when": clock(action["at"]), "result": result_label(action["result"])}
+            for action in figures.get("actions", [])
+        ],
         "executions": figures.get("executions"),
         "chart_svg": forecast_observed_svg(figures.get("series") or [], labels=chart_labels()),
         "threshold": percent((figures.get("availability") or {}).get("threshold"), 0),

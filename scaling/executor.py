@@ -52,36 +52,82 @@ def _app_scaling_id(target: PlanTarget) -> tuple[str, str, str]:
     return namespace, f"table/{target.name}", dimension
 
 
-def _audit(plan: ScalingPlan, target: PlanTarget, actor_id: int | None, *, after: dict | None = None):
-    """Return the callback that writes an audit row for each call as soon as AWS accepted it."""
+Result = ScalingAction.Result
+SCHEDULING = ("BatchPutScheduledUpdateGroupAction", "PutScheduledAction")
+UNSCHEDULING = ("BatchDeleteScheduledAction", "DeleteScheduledAction")
 
-    def on_call(call: aws.AwsCall) -> None:
-        services.record(plan=plan, target=target, actor_id=actor_id, call=call, result=ScalingAction.Result.OK,
-                        after=after)  # fmt: skip
 
-    return on_call
+class _Audit:
+    """Write each call's audit row before AWS has it ("sent"), and complete it from the answer (a CallLog)."""
+
+    def __init__(self, plan: ScalingPlan, target: PlanTarget, actor_id: int | None, *, after: dict | None = None):
+        self.plan, self.target, self.actor_id, self.after = plan, target, actor_id, after
+        self.row: ScalingAction | None = None
+
+    def sending(self, call: aws.AwsCall) -> None:
+        self.row = services.record(
+            plan=self.plan, target=self.target, actor_id=self.actor_id, call=call, result=Result.SENT,
+            after=self.after, message=_("Sent to AWS, no answer yet."),
+        )  # fmt: skip
+
+    def answered(self, call: aws.AwsCall) -> None:
+        services.action_settle(action=self.row, result=Result.OK, call=call)
+
+    def refused(self, error: CloudError) -> None:
+        services.action_settle(action=self.row, result=Result.NOT_APPLIED, message=error.message)
+
+
+def _names(request: dict) -> set[str]:
+    """Return the scheduled action names a scheduling or unscheduling request names."""
+    if "ScheduledUpdateGroupActions" in request:
+        return {action["ScheduledActionName"] for action in request["ScheduledUpdateGroupActions"]}
+    if "ScheduledActionNames" in request:
+        return set(request["ScheduledActionNames"])
+    return {request["ScheduledActionName"]}
+
+
+def _settle_sent(plan: ScalingPlan, target: PlanTarget, operations: tuple[str, ...], calls: list[aws.AwsCall]):
+    """Settle the rows an earlier worker left "sent" (it died before AWS's answer), now that this run is done.
+
+    This run read the account and sent only what it did not hold yet: a step it did not send again was found
+    in place, so the earlier call took; a step it sent again was not on AWS, so the earlier call did not.
+    """
+    sent_now = set().union(*(_names(call.request) for call in calls))
+    for row in ScalingAction.objects.filter(plan=plan, target=target, operation__in=operations, result=Result.SENT):
+        if _names(row.request) & sent_now:
+            services.action_settle(action=row, result=Result.NOT_APPLIED,
+                                   message=_("Not on AWS after the worker stopped: sent again."))  # fmt: skip
+        else:
+            services.action_settle(action=row, result=Result.CONFIRMED,
+                                   message=_("Found in place on AWS after the worker stopped."))  # fmt: skip
 
 
 def _schedule(link, plan: ScalingPlan, target: PlanTarget, actor_id: int | None) -> list[aws.AwsCall]:
-    on_call = _audit(plan, target, actor_id, after=target.target)
+    on_call = _Audit(plan, target, actor_id, after=target.target)
     if target.kind == "autoscaling_group":
         changes = _changes(plan, target, with_desired=True)
-        return aws.asg_schedule(link, target.region, target.name, changes, on_call=on_call)
-    namespace, resource_id, dimension = _app_scaling_id(target)
-    changes = _changes(plan, target, with_desired=False)
-    return aws.scalable_target_schedule(
-        link, target.region, namespace, resource_id, dimension, changes, on_call=on_call
-    )
+        calls = aws.asg_schedule(link, target.region, target.name, changes, on_call=on_call)
+    else:
+        namespace, resource_id, dimension = _app_scaling_id(target)
+        changes = _changes(plan, target, with_desired=False)
+        calls = aws.scalable_target_schedule(
+            link, target.region, namespace, resource_id, dimension, changes, on_call=on_call
+        )
+    _settle_sent(plan, target, SCHEDULING, calls)
+    return calls
 
 
 def _unschedule(link, plan: ScalingPlan, target: PlanTarget, actor_id: int | None) -> list[aws.AwsCall]:
     names = [change.name for change in _changes(plan, target, with_desired=False)]
-    on_call = _audit(plan, target, actor_id)
+    on_call = _Audit(plan, target, actor_id)
     if target.kind == "autoscaling_group":
-        return aws.asg_unschedule(link, target.region, target.name, names, on_call=on_call)
-    namespace, resource_id, dimension = _app_scaling_id(target)
-    return aws.scalable_target_unschedule(link, target.region, namespace, resource_id, dimension, names,
-                                          on_call=on_call)  # fmt: skip
+        calls = aws.asg_unschedule(link, target.region, target.name, names, on_call=on_call)
+    else:
+        namespace, resource_id, dimension = _app_scaling_id(target)
+        calls = aws.scalable_target_unschedule(link, target.region, namespace, resource_id, dimension, names,
+                                               on_call=on_call)  # fmt: skip
+    _settle_sent(plan, target, UNSCHEDULING, calls)
+    return calls
 
 
 # The key space of the apply's advisory locks (PostgreSQL's two-integer form: this, then the plan's id).

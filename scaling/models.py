@@ -187,12 +187,22 @@ class PendingChange(models.Model):
 
 
 class ScalingAction(AppendOnly, models.Model):
-    """One audited AWS call that changed (or tried to change) a client's account. Append-only."""
+    """One audited AWS call that changed (or tried to change) a client's account. Append-only.
+
+    A scheduling call's row is written before the call, "sent", so that a worker dying before the answer leaves
+    it on record; that row alone is then completed once, from "sent" to its outcome (``services.action_settle``).
+    """
 
     class Result(models.TextChoices):
         OK = "ok", _("Done")
         UNCHANGED = "unchanged", _("Already in place")
         ERROR = "error", _("Failed")
+        SENT = "sent", _("Sent, no answer yet")
+        CONFIRMED = "confirmed", _("Found in place on AWS")
+        NOT_APPLIED = "not_applied", _("Not applied")
+
+    # The results saying that the call's change is on AWS.
+    ON_AWS = (Result.OK, Result.CONFIRMED)
 
     organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="scaling_actions")
     plan = models.ForeignKey(ScalingPlan, on_delete=models.CASCADE, null=True, blank=True, related_name="actions")
@@ -214,7 +224,15 @@ class ScalingAction(AppendOnly, models.Model):
     request_id = models.CharField(max_length=128, blank=True)
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
-    result = models.CharField(max_length=16, choices=Result.choices)
+    result = models.CharField(
+        max_length=16,
+        choices=Result.choices,
+        help_text=_(
+            "sent: written before the call, no answer yet (a worker that stopped leaves it so until the next apply "
+            "settles it); confirmed: the next apply found the change in place on AWS; not_applied: AWS refused "
+            "it or did not hold it (then it was sent again, with a row of its own)."
+        ),
+    )
     message = models.TextField(blank=True)
 
     tenant_field = "organization"

@@ -324,6 +324,18 @@ def record(
     )
 
 
+def action_settle(*, action: ScalingAction, result: str, call=None, message: str = "") -> bool:
+    """Complete an audit row written "sent" before its call: from the answer, or from what AWS was found to hold.
+
+    Only a row still "sent" changes, and only its result, answer and message: the one edit of an append-only
+    table, so the row of a call AWS accepted exists even when the worker died before the answer.
+    """
+    values = {"result": result, "message": message}
+    if call is not None:
+        values.update(response=call.response, request_id=call.request_id)
+    return bool(ScalingAction.objects.filter(pk=action.pk, result=ScalingAction.Result.SENT).update(**values))
+
+
 # --- Emergency controls -----------------------------------------------------
 
 

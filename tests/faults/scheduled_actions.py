@@ -54,9 +54,10 @@ def names_that_reached_aws(proxy: AwsFaultProxy) -> Counter[str]:
 
 
 def names_audited(*plans: ScalingPlan | int) -> Counter[str]:
-    """Count, per scheduled action name, the audit rows of the plans' successful scheduling calls."""
+    """Count, per scheduled action name, the audit rows of the plans' scheduling calls that took: answered, or
+    left "sent" by a worker that died and confirmed by the next one, which found the step in place."""
     names: Counter[str] = Counter()
-    for action in ScalingAction.objects.filter(plan__in=plans, result=ScalingAction.Result.OK):
+    for action in ScalingAction.objects.filter(plan__in=plans, result__in=ScalingAction.ON_AWS):
         if action.operation == "BatchPutScheduledUpdateGroupAction":
             names.update(item["ScheduledActionName"] for item in action.request["ScheduledUpdateGroupActions"])
         elif action.operation == "PutScheduledAction":

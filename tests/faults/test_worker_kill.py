@@ -473,7 +473,11 @@ def test_a_worker_killed_with_200_operations_in_flight_loses_none_and_does_none_
     assert batches_twice == [], {run_id: hits[_landing_path(run_ids.index(run_id))] for run_id in batches_twice}
     assert figures.held_within_window == len(held_finished), "not within the visibility window"
     assert left == NOTHING
-    # Invariant 3, as far as a killed worker lets it hold: the call it never heard back from has no row of its
-    # own (``unaudited_steps``), but the next worker records that target as already in place.
-    recorded = (ScalingAction.Result.OK, ScalingAction.Result.UNCHANGED)
+    # Invariant 3 under kill -9: the call the dead worker never heard back from has its row, written "sent"
+    # before the call, and the next worker confirmed it from what AWS holds; no row is left "sent".
+    assert figures.unaudited_steps == 0, "steps on AWS without their audit row"
+    actions = ScalingAction.objects.filter(plan__in=plan_ids)
+    assert not actions.filter(result=ScalingAction.Result.SENT).exists()
+    assert not actions.filter(result=ScalingAction.Result.ERROR).exists()
+    recorded = (*ScalingAction.ON_AWS, ScalingAction.Result.UNCHANGED)
     assert not PlanTarget.objects.filter(plan__in=plan_ids).exclude(actions__result__in=recorded).exists()

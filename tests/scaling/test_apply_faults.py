@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 import pytest
 from django.test import override_settings
+from django.urls import reverse
 
 from cloud.client import provider_client
 from cloud.inventory import discover
@@ -22,10 +23,11 @@ from cloud.models import CloudAccount, StackResource
 from cloud.resources import ResourceKind
 from cloud.simulation import DEMO_EXTERNAL_ID, seed_demo_account
 from events.models import MediaEvent
-from scaling import services
+from scaling import executor, services
 from scaling.models import PlanTarget, ScalingAction, ScalingPlan
 from tests.cloud import conftest as cloud_fixtures
 from tests.cloud.conftest import ACCOUNT_ID, REGION, add_autoscaling_group, add_ecs_service
+from tests.conftest import api_client_for, client_for
 from tests.faults import aws_fault_proxy, workers
 from tests.faults.aws_fault_proxy import (
     ACCESS_DENIED,
@@ -364,6 +366,110 @@ def test_when_the_task_retries_run_out_the_plan_fails_and_no_scale_up_is_left_wi
             _assert_complete_with_revert(target, held)
 
 
+class WorkerKilled(BaseException):
+    """Stand for a worker's death inside a test: nothing after it runs, as after ``kill -9``."""
+
+
+def _die_once(monkeypatch, method: str, *, after: bool) -> None:
+    """Make the worker die once in ``_Audit.<method>`` of the first ECS call: after it ran, or instead of it."""
+    from scaling.executor import _Audit
+
+    original = getattr(_Audit, method)
+    state = {"died": False}
+
+    def dying(self, call):
+        if state["died"] or self.target.kind != "ecs_service":
+            return original(self, call)
+        state["died"] = True
+        if after:
+            original(self, call)
+        raise WorkerKilled
+
+    monkeypatch.setattr(_Audit, method, dying)
+
+
+def test_a_call_aws_accepted_before_the_worker_died_keeps_its_row_and_the_next_apply_confirms_it(
+    personas, fleet_event, proxy, moto_endpoint, django_capture_on_commit_callbacks, monkeypatch
+):
+    plan = _approved_plan(fleet_event, personas)
+    with django_capture_on_commit_callbacks(execute=False):
+        services.plan_apply(plan=plan, by=personas.engineer)
+    # AWS accepts the first ECS call; the worker dies before it reads the answer.
+    _die_once(monkeypatch, "answered", after=False)
+    with pytest.raises(WorkerKilled):
+        executor.plan_apply_now(plan_id=plan.pk, actor_id=None)
+    sent = ScalingAction.objects.get(plan=plan, result=ScalingAction.Result.SENT)
+    assert sent.operation == "PutScheduledAction"
+    assert sent.request["ScheduledActionName"] in set(names_that_reached_aws(proxy))
+    assert sent.message == "Sent to AWS, no answer yet."
+    assert not sent.request_id
+
+    plan = executor.plan_apply_now(plan_id=plan.pk, actor_id=None)
+
+    assert plan.status == ScalingPlan.Status.APPLIED, plan.message
+    _assert_every_target_scheduled(plan, moto_endpoint)
+    # The same calls as an apply without a death: each step reached AWS once, and has its row once.
+    assert names_that_reached_aws(proxy) == Counter(all_expected(plan))
+    assert names_audited(plan) == Counter(all_expected(plan))
+    sent.refresh_from_db()
+    assert sent.result == ScalingAction.Result.CONFIRMED
+    assert sent.message == "Found in place on AWS after the worker stopped."
+    assert not ScalingAction.objects.filter(plan=plan, result=ScalingAction.Result.SENT).exists()
+    # The client reads it in the plan's audit, through the API and on the event's page.
+    audit = api_client_for(personas.owner).get(reverse("api:scaling-plan-audit", args=[plan.pk])).json()
+    assert [row["message"] for row in audit if row["result"] == "confirmed"] == [sent.message]
+    page = (
+        client_for(personas.owner)
+        .get(reverse("event-detail", args=[personas.organization.slug, fleet_event.pk]))
+        .content.decode()
+    )
+    assert "Found in place on AWS</span>" in page
+    assert "Found in place on AWS after the worker stopped." in page
+
+
+def test_a_call_the_worker_died_before_sending_is_marked_not_applied_and_sent_again(
+    personas, fleet_event, proxy, moto_endpoint, django_capture_on_commit_callbacks, monkeypatch
+):
+    plan = _approved_plan(fleet_event, personas)
+    with django_capture_on_commit_callbacks(execute=False):
+        services.plan_apply(plan=plan, by=personas.engineer)
+    # The row is written, then the worker dies before the call leaves: AWS never has it.
+    _die_once(monkeypatch, "sending", after=True)
+    with pytest.raises(WorkerKilled):
+        executor.plan_apply_now(plan_id=plan.pk, actor_id=None)
+    sent = ScalingAction.objects.get(plan=plan, result=ScalingAction.Result.SENT)
+    assert sent.request["ScheduledActionName"] not in set(names_that_reached_aws(proxy))
+
+    plan = executor.plan_apply_now(plan_id=plan.pk, actor_id=None)
+
+    assert plan.status == ScalingPlan.Status.APPLIED, plan.message
+    _assert_every_target_scheduled(plan, moto_endpoint)
+    assert names_that_reached_aws(proxy) == Counter(all_expected(plan))
+    assert names_audited(plan) == Counter(all_expected(plan))
+    sent.refresh_from_db()
+    assert sent.result == ScalingAction.Result.NOT_APPLIED
+    assert sent.message == "Not on AWS after the worker stopped: sent again."
+    again = ScalingAction.objects.get(
+        plan=plan, result=ScalingAction.Result.OK, request__ScheduledActionName=sent.request["ScheduledActionName"]
+    )
+    assert again.pk > sent.pk
+
+
+def test_a_refused_call_keeps_its_row_as_not_applied_with_the_reason(
+    personas, fleet_event, proxy, moto_endpoint, django_capture_on_commit_callbacks
+):
+    plan = _approved_plan(fleet_event, personas)
+    proxy.rule = storm(ACCESS_DENIED, length=1_000, after=1, operations=[BATCH_PUT])
+
+    plan, _seconds = _apply(plan, personas, django_capture_on_commit_callbacks)
+
+    assert plan.status == ScalingPlan.Status.FAILED
+    refused = ScalingAction.objects.get(plan=plan, result=ScalingAction.Result.NOT_APPLIED)
+    assert refused.operation == "BatchPutScheduledUpdateGroupAction"
+    assert refused.message == plan.message
+    assert not ScalingAction.objects.filter(plan=plan, result=ScalingAction.Result.SENT).exists()
+
+
 # --- A real worker killed mid-apply (another process, PostgreSQL and Redis) ---------------------
 
 
@@ -407,10 +513,13 @@ def test_a_worker_killed_mid_apply_leaves_the_plan_to_the_next_worker_without_du
             for worker in started:
                 workers.kill(worker)
 
-    # Some but not all of the work was done and audited when the first worker died.
+    # Some but not all of the work was done and audited when the first worker died: the groups' calls answered,
+    # and the ECS scale-up's call AWS accepted but the worker never heard back from, on record as "sent".
     assert audited_before
-    assert {kind for _pk, kind, _result in audited_before} == {"autoscaling_group"}
-    assert [result for *_, result in audited_before] == [ScalingAction.Result.OK] * 3
+    assert [(kind, result) for _pk, kind, result in audited_before] == [
+        *[("autoscaling_group", ScalingAction.Result.OK)] * 3,
+        ("ecs_service", ScalingAction.Result.SENT),
+    ]
     plan.refresh_from_db()
     assert plan.status == ScalingPlan.Status.APPLIED, plan.message
     _assert_every_target_scheduled(plan, moto_endpoint)
@@ -425,6 +534,14 @@ def test_a_worker_killed_mid_apply_leaves_the_plan_to_the_next_worker_without_du
     assert sorted(unchanged.values_list("target__name", flat=True)) == sorted(["lumiere-shop-web", *EXTRA_GROUPS])
     assert set(rows.values_list("target", flat=True)) == set(plan.targets.values_list("pk", flat=True))
     assert max(names_audited(plan).values()) == 1
+    # Invariant 3: every step on AWS has the row of the call that made it, the dead worker's call included,
+    # confirmed by the second worker from what AWS held; nothing is left "sent".
+    assert names_audited(plan) == Counter(all_expected(plan))
+    orphan = rows.get(pk=audited_before[-1][0])
+    assert orphan.result == ScalingAction.Result.CONFIRMED
+    assert orphan.message == "Found in place on AWS after the worker stopped."
+    assert orphan.operation == "PutScheduledAction"
+    assert not rows.filter(result=ScalingAction.Result.SENT).exists()
     resumed_at = min(exchange.at for exchange in proxy.exchanges if exchange.at > killed_at)
     log.info(
         "second worker called AWS %.2fs after the kill, plan applied after %.2fs; actions held at the kill: %s",
