@@ -14,7 +14,7 @@ from events import lifecycle, services
 from events.forecasting import forecast_for_event
 from events.models import MediaEvent
 from portal import serializers as text
-from portal.filters import related_id
+from portal.filters import UtcDateTimeFilter, related_id
 from stacks.models import Stack
 
 
@@ -139,8 +139,8 @@ class ForecastSerializer(serializers.Serializer):
 class EventFilter(django_filters.FilterSet):
     organization = django_filters.CharFilter(field_name="organization__slug")
     status = django_filters.MultipleChoiceFilter(choices=MediaEvent.Status.choices)
-    air_after = django_filters.IsoDateTimeFilter(field_name="air_start", lookup_expr="gte")
-    air_before = django_filters.IsoDateTimeFilter(field_name="air_start", lookup_expr="lt")
+    air_after = UtcDateTimeFilter(field_name="air_start", lookup_expr="gte")
+    air_before = UtcDateTimeFilter(field_name="air_start", lookup_expr="lt")
     stack = related_id("stack", "A stack's id.")
 
     class Meta:
