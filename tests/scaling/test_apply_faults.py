@@ -370,6 +370,16 @@ class WorkerKilled(BaseException):
     """Stand for a worker's death inside a test: nothing after it runs, as after ``kill -9``."""
 
 
+def _apply_dying_once(plan, personas, capture, monkeypatch, method: str, *, after: bool) -> ScalingAction:
+    """Apply ``plan`` with a worker that dies once in ``_Audit.<method>``; return the row it left "sent"."""
+    with capture(execute=False):
+        services.plan_apply(plan=plan, by=personas.engineer)
+    _die_once(monkeypatch, method, after=after)
+    with pytest.raises(WorkerKilled):
+        executor.plan_apply_now(plan_id=plan.pk, actor_id=None)
+    return ScalingAction.objects.get(plan=plan, result=ScalingAction.Result.SENT)
+
+
 def _die_once(monkeypatch, method: str, *, after: bool) -> None:
     """Make the worker die once in ``_Audit.<method>`` of the first ECS call: after it ran, or instead of it."""
     from scaling.executor import _Audit
@@ -392,13 +402,8 @@ def test_a_call_aws_accepted_before_the_worker_died_keeps_its_row_and_the_next_a
     personas, fleet_event, proxy, moto_endpoint, django_capture_on_commit_callbacks, monkeypatch
 ):
     plan = _approved_plan(fleet_event, personas)
-    with django_capture_on_commit_callbacks(execute=False):
-        services.plan_apply(plan=plan, by=personas.engineer)
     # AWS accepts the first ECS call; the worker dies before it reads the answer.
-    _die_once(monkeypatch, "answered", after=False)
-    with pytest.raises(WorkerKilled):
-        executor.plan_apply_now(plan_id=plan.pk, actor_id=None)
-    sent = ScalingAction.objects.get(plan=plan, result=ScalingAction.Result.SENT)
+    sent = _apply_dying_once(plan, personas, django_capture_on_commit_callbacks, monkeypatch, "answered", after=False)
     assert sent.operation == "PutScheduledAction"
     assert sent.request["ScheduledActionName"] in set(names_that_reached_aws(proxy))
     assert sent.message == "Sent to AWS, no answer yet."
@@ -431,13 +436,8 @@ def test_a_call_the_worker_died_before_sending_is_marked_not_applied_and_sent_ag
     personas, fleet_event, proxy, moto_endpoint, django_capture_on_commit_callbacks, monkeypatch
 ):
     plan = _approved_plan(fleet_event, personas)
-    with django_capture_on_commit_callbacks(execute=False):
-        services.plan_apply(plan=plan, by=personas.engineer)
     # The row is written, then the worker dies before the call leaves: AWS never has it.
-    _die_once(monkeypatch, "sending", after=True)
-    with pytest.raises(WorkerKilled):
-        executor.plan_apply_now(plan_id=plan.pk, actor_id=None)
-    sent = ScalingAction.objects.get(plan=plan, result=ScalingAction.Result.SENT)
+    sent = _apply_dying_once(plan, personas, django_capture_on_commit_callbacks, monkeypatch, "sending", after=True)
     assert sent.request["ScheduledActionName"] not in set(names_that_reached_aws(proxy))
 
     plan = executor.plan_apply_now(plan_id=plan.pk, actor_id=None)
