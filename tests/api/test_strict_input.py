@@ -87,3 +87,9 @@ def test_a_slug_with_a_nul_character_is_refused_by_name_not_looked_up(personas):
     response = api_client_for(personas.owner).post("/api/v1/stacks/", body, format="json")
     assert response.status_code == 400
     assert list(_errors(response)) == ["organization"]
+
+
+def test_a_text_longer_than_its_maximum_is_refused_even_when_trimming_would_fit(personas):
+    response = api_client_for(personas.owner).post("/api/v1/tokens/", {"name": " " + "x" * 80}, format="json")
+    assert response.status_code == 400
+    assert list(_errors(response)) == ["name"]
