@@ -11,6 +11,12 @@ resources in a throwaway test database, then, ``--repeat`` times on a fresh plan
 must make no mutating call), and times ``plan_unschedule_now``. Every AWS call the project's clients make is
 counted with a botocore ``before-call`` hook. Target from the issue: at most resources x 3 calls, apply under 30 s.
 It prints figures and always exits 0: it is a benchmark, not a test.
+
+``--throttle`` adds fault scenario 6 (issue 8): the same apply through the fault proxy of
+``tests/faults/aws_fault_proxy.py``, first as is, then with every other call of each operation answered
+ThrottlingException, at each ``--latency`` (seconds added to every call), and prints the throttled time as a ratio of
+the unthrottled one measured in the same run (target: at most 3x). Use a small plan: each throttled call costs
+botocore's backoff, about 0.5 s on average, for example ``--resources 5 --throttle --latency 0 0.1 0.25``.
 """
 
 from __future__ import annotations
@@ -322,6 +328,37 @@ def one_round(counter: CallCounter, engineer: User, event: MediaEvent) -> Round:
     )
 
 
+def throttled_rounds(args: argparse.Namespace, counter: CallCounter, engineer: User, event: MediaEvent) -> None:
+    """Fault scenario 6: the apply with every other call throttled against the same apply, per added latency."""
+    from django.conf import settings
+    from django.test.utils import override_settings
+
+    from tests.faults.aws_fault_proxy import THROTTLING, AwsFaultProxy, Latency, always, combine, every_other
+
+    target = 3.0
+    print("\nthrottling (fault scenario 6): every other call of each operation answered ThrottlingException")
+    header = f"{'latency':>8}{'normal s':>10}{'throttled s':>13}{'throttled calls':>17}{'ratio':>8}"
+    print(f"{header}  target <= {target:g}x")
+    with AwsFaultProxy(settings.AWS_ENDPOINT_URL) as proxy, override_settings(AWS_ENDPOINT_URL=proxy.url):
+        for latency in args.latency:
+            slow = always(Latency(latency)) if latency else None
+            walls: dict[str, list[float]] = {"normal": [], "throttled": []}
+            throttled_calls = 0
+            for name in ("normal", "throttled"):
+                for _ in range(args.repeat):
+                    proxy.reset()
+                    rules = [rule for rule in (slow, every_other(THROTTLING) if name == "throttled" else None) if rule]
+                    proxy.rule = combine(*rules) if rules else None
+                    walls[name].append(one_round(counter, engineer, event).apply.wall_s)
+                    throttled_calls = sum(stats.faulted for stats in proxy.stats.values()) if name == "throttled" else 0
+            normal, throttled = statistics.median(walls["normal"]), statistics.median(walls["throttled"])
+            ratio = throttled / normal
+            verdict = "meets" if ratio <= target else "misses"
+            figures = f"{latency * 1000:>6.0f}ms{normal:>10.2f}{throttled:>13.2f}{throttled_calls:>17}{ratio:>7.1f}x"
+            print(f"{figures}  {verdict}")
+    print("throttled calls: those of the last round (apply, apply again, unschedule); times are the apply's median")
+
+
 def by_operation(calls: Counter[str]) -> str:
     return ", ".join(f"{op} {n}" for op, n in sorted(calls.items(), key=lambda item: (-item[1], item[0]))) or "none"
 
@@ -413,6 +450,8 @@ def run(args: argparse.Namespace) -> None:
         rounds = [one_round(counter, engineer, event) for _ in range(args.repeat)]
         print_rounds(rounds, args.resources)
         print("in AWS s: time between botocore's before-call and after-call (moto answers in this process)")
+        if args.throttle:
+            throttled_rounds(args, counter, engineer, event)
 
 
 def load_average() -> list[str]:
@@ -427,6 +466,8 @@ def main() -> int:
     parser.add_argument("--resources", type=int, default=100)
     parser.add_argument("--tables", type=int, default=None, help="DynamoDB tables among them (default 30 %%)")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--throttle", action="store_true", help="fault scenario 6: throttle every other call")
+    parser.add_argument("--latency", type=float, nargs="+", default=[0.0], help="seconds added to each call")
     args = parser.parse_args()
     configure_django()
     run(args)
