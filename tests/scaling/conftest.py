@@ -1,13 +1,27 @@
-"""Fixtures for plans on the simulated account; each module brings its own moto server (``moto_endpoint``)."""
+"""Fixtures for plans on the simulated account, on a moto server of each test module's own (``moto_endpoint``)."""
 
 from __future__ import annotations
 
 import pytest
 
+from cloud.client import provider_client
 from events.models import MediaEvent
 from scaling import services
-from tests.cloud.conftest import attach_discovered, link_demo_account
+from tests.cloud import conftest as cloud_fixtures
+from tests.cloud.conftest import REGION, attach_discovered, link_demo_account
 from tests.tenancy_matrix import make_event
+
+
+@pytest.fixture(scope="module")
+def moto_endpoint():
+    """moto's server on loopback, one per test module (see tests/readiness/test_aws_checks.py for why module scope)."""
+    yield from cloud_fixtures.moto_endpoint.__wrapped__()
+
+
+def actions_on_aws(group_name: str) -> list[dict]:
+    """The scheduled actions the Auto Scaling group holds on (simulated) AWS."""
+    client = provider_client("autoscaling", REGION)
+    return client.describe_scheduled_actions(AutoScalingGroupName=group_name)["ScheduledUpdateGroupActions"]
 
 
 @pytest.fixture

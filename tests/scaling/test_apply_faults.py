@@ -64,12 +64,6 @@ ECS_SERVICES = ("checkout", "search")
 ISOLATED_BROKER_DB = 15
 
 
-@pytest.fixture(scope="module")
-def moto_endpoint():
-    """moto's server on loopback for this module (see tests/scaling/test_plans.py)."""
-    yield from cloud_fixtures.moto_endpoint.__wrapped__()
-
-
 def _add_services() -> None:
     ecs = provider_client("ecs", REGION)
     ecs.create_cluster(clusterName=ECS_CLUSTER)
@@ -380,6 +374,17 @@ def _apply_dying_once(plan, personas, capture, monkeypatch, method: str, *, afte
     return ScalingAction.objects.get(plan=plan, result=ScalingAction.Result.SENT)
 
 
+def _apply_again_after_the_death(plan, proxy, moto_endpoint: str) -> ScalingPlan:
+    """Apply again, as the next worker: the same calls as an apply without a death, each step once on AWS and
+    with its row once."""
+    plan = executor.plan_apply_now(plan_id=plan.pk, actor_id=None)
+    assert plan.status == ScalingPlan.Status.APPLIED, plan.message
+    _assert_every_target_scheduled(plan, moto_endpoint)
+    assert names_that_reached_aws(proxy) == Counter(all_expected(plan))
+    assert names_audited(plan) == Counter(all_expected(plan))
+    return plan
+
+
 def _die_once(monkeypatch, method: str, *, after: bool) -> None:
     """Make the worker die once in ``_Audit.<method>`` of the first ECS call: after it ran, or instead of it."""
     from scaling.executor import _Audit
@@ -409,13 +414,7 @@ def test_a_call_aws_accepted_before_the_worker_died_keeps_its_row_and_the_next_a
     assert sent.message == "Sent to AWS, no answer yet."
     assert not sent.request_id
 
-    plan = executor.plan_apply_now(plan_id=plan.pk, actor_id=None)
-
-    assert plan.status == ScalingPlan.Status.APPLIED, plan.message
-    _assert_every_target_scheduled(plan, moto_endpoint)
-    # The same calls as an apply without a death: each step reached AWS once, and has its row once.
-    assert names_that_reached_aws(proxy) == Counter(all_expected(plan))
-    assert names_audited(plan) == Counter(all_expected(plan))
+    plan = _apply_again_after_the_death(plan, proxy, moto_endpoint)
     sent.refresh_from_db()
     assert sent.result == ScalingAction.Result.CONFIRMED
     assert sent.message == "Found in place on AWS after the worker stopped."
@@ -440,12 +439,7 @@ def test_a_call_the_worker_died_before_sending_is_marked_not_applied_and_sent_ag
     sent = _apply_dying_once(plan, personas, django_capture_on_commit_callbacks, monkeypatch, "sending", after=True)
     assert sent.request["ScheduledActionName"] not in set(names_that_reached_aws(proxy))
 
-    plan = executor.plan_apply_now(plan_id=plan.pk, actor_id=None)
-
-    assert plan.status == ScalingPlan.Status.APPLIED, plan.message
-    _assert_every_target_scheduled(plan, moto_endpoint)
-    assert names_that_reached_aws(proxy) == Counter(all_expected(plan))
-    assert names_audited(plan) == Counter(all_expected(plan))
+    plan = _apply_again_after_the_death(plan, proxy, moto_endpoint)
     sent.refresh_from_db()
     assert sent.result == ScalingAction.Result.NOT_APPLIED
     assert sent.message == "Not on AWS after the worker stopped: sent again."

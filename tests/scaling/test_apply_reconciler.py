@@ -15,28 +15,19 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from cloud.client import provider_client
 from scaling import executor, services
 from scaling.models import ScalingAction, ScalingPlan
 from scaling.tasks import APPLY_STUCK_AFTER, APPLY_TIME_LIMIT, RETRY, apply_plan_task
 from tests.cloud import conftest as cloud_fixtures
-from tests.cloud.conftest import REGION
 from tests.faults.workers import database_url
+from tests.scaling.conftest import actions_on_aws
 
 aws = cloud_fixtures.aws
 Status = ScalingPlan.Status
 
 
-@pytest.fixture(scope="module")
-def moto_endpoint():
-    """moto's server on loopback for this module (see tests/scaling/test_plans.py)."""
-    yield from cloud_fixtures.moto_endpoint.__wrapped__()
-
-
 def _actions_on_aws(group_name: str) -> list[str]:
-    client = provider_client("autoscaling", REGION)
-    actions = client.describe_scheduled_actions(AutoScalingGroupName=group_name)["ScheduledUpdateGroupActions"]
-    return sorted(action["ScheduledActionName"] for action in actions)
+    return sorted(action["ScheduledActionName"] for action in actions_on_aws(group_name))
 
 
 @pytest.fixture

@@ -23,20 +23,10 @@ from scaling.models import ScalingAction, ScalingPlan
 from tests.cloud import conftest as cloud_fixtures
 from tests.cloud.conftest import REGION
 from tests.conftest import client_for
+from tests.scaling.conftest import actions_on_aws
 from tests.scaling.conftest import apply_plan as _apply
 
 aws = cloud_fixtures.aws
-
-
-@pytest.fixture(scope="module")
-def moto_endpoint():
-    """moto's server on loopback for this module (see tests/readiness/test_aws_checks.py for why module scope)."""
-    yield from cloud_fixtures.moto_endpoint.__wrapped__()
-
-
-def _actions_on_aws(group_name: str) -> list[dict]:
-    client = provider_client("autoscaling", REGION)
-    return client.describe_scheduled_actions(AutoScalingGroupName=group_name)["ScheduledUpdateGroupActions"]
 
 
 def test_plan_raises_min_and_desired_with_a_revert(personas, linked_event):
@@ -57,7 +47,7 @@ def test_apply_schedules_the_scale_up_and_its_revert_then_cancel_removes_both(
     plan = _apply(plan, personas, django_capture_on_commit_callbacks)
     assert plan.status == ScalingPlan.Status.APPLIED
     group = plan.targets.get().name
-    names = sorted(action["ScheduledActionName"] for action in _actions_on_aws(group))
+    names = sorted(action["ScheduledActionName"] for action in actions_on_aws(group))
     assert [name.rsplit("-", 1)[-1] if "down" not in name else "down" for name in names].count("up") == 1
     assert any("-down-" in name for name in names), names
     # Every scale-up is followed by a revert to the values of now.
@@ -73,12 +63,12 @@ def test_apply_schedules_the_scale_up_and_its_revert_then_cancel_removes_both(
     executor.plan_apply_now(plan_id=plan.pk, actor_id=None)
     ScalingPlan.objects.filter(pk=plan.pk).update(status=ScalingPlan.Status.APPLYING)
     executor.plan_apply_now(plan_id=plan.pk, actor_id=None)
-    assert sorted(action["ScheduledActionName"] for action in _actions_on_aws(group)) == names
+    assert sorted(action["ScheduledActionName"] for action in actions_on_aws(group)) == names
     assert ScalingAction.objects.filter(plan=plan, result=ScalingAction.Result.UNCHANGED).count() == 1
 
     with django_capture_on_commit_callbacks(execute=True):
         services.plan_cancel(plan=plan, by=personas.engineer)
-    assert _actions_on_aws(group) == []
+    assert actions_on_aws(group) == []
 
 
 def test_cancelling_the_event_cancels_its_plan_on_aws(personas, linked_event, django_capture_on_commit_callbacks):
@@ -89,7 +79,7 @@ def test_cancelling_the_event_cancels_its_plan_on_aws(personas, linked_event, dj
         event_services.event_transition(event=linked_event, name="cancel", by=personas.owner, reason="Segment dropped")
     plan.refresh_from_db()
     assert plan.status == ScalingPlan.Status.CANCELLED
-    assert _actions_on_aws(plan.targets.get().name) == []
+    assert actions_on_aws(plan.targets.get().name) == []
 
 
 def test_apply_is_refused_when_the_forecast_changed(personas, linked_event):
@@ -184,7 +174,7 @@ def test_kill_switch_stops_every_automated_change(personas, linked_event, django
     # A task already queued when the switch went on changes nothing either.
     ScalingPlan.objects.filter(pk=plan.pk).update(status=ScalingPlan.Status.APPLYING)
     executor.plan_apply_now(plan_id=plan.pk, actor_id=None)
-    assert _actions_on_aws(plan.targets.get().name) == []
+    assert actions_on_aws(plan.targets.get().name) == []
     assert ScalingPlan.objects.get(pk=plan.pk).status == ScalingPlan.Status.FAILED
     audit = list(ScalingAction.objects.values_list("operation", flat=True))
     assert audit[0] == "pause automation"
@@ -241,7 +231,7 @@ def test_a_real_worker_applies_a_plan_end_to_end(personas, linked_event):
             assert time.monotonic() < deadline, "the plan was not applied"
             time.sleep(0.05)
     assert ScalingPlan.objects.get(pk=plan.pk).status == ScalingPlan.Status.APPLIED
-    assert len(_actions_on_aws(plan.targets.get().name)) >= 2
+    assert len(actions_on_aws(plan.targets.get().name)) >= 2
 
 
 def test_plans_through_the_api(personas, linked_event):

@@ -31,11 +31,6 @@ from tests.scaling.conftest import apply_plan as _apply
 aws = cloud_fixtures.aws
 
 
-@pytest.fixture(scope="module")
-def moto_endpoint():
-    yield from cloud_fixtures.moto_endpoint.__wrapped__()
-
-
 def _attach(event, kind: str, unit_rps: int | None = None) -> StackResource:
     return attach_discovered(event.stack, kind, unit_rps=unit_rps)
 
