@@ -15,8 +15,9 @@ It prints figures and always exits 0: it is a benchmark, not a test.
 ``--throttle`` adds fault scenario 6 (issue 8): the same apply through the fault proxy of
 ``tests/faults/aws_fault_proxy.py``, first as is, then with every other call of each operation answered
 ThrottlingException, at each ``--latency`` (seconds added to every call), and prints the throttled time as a ratio of
-the unthrottled one measured in the same run (target: at most 3x). Use a small plan: each throttled call costs
-botocore's backoff, about 0.5 s on average, for example ``--resources 5 --throttle --latency 0 0.1 0.25``.
+the unthrottled one measured in the same run (target: at most 3x). Each throttled call costs a second round trip
+and the wait before its retry (``cloud/retries.py``: 25 ms on average), so the ratio is about
+``2 + 0.025 s / latency``; a small plan is enough, for example ``--resources 5 --throttle --latency 0 0.1 0.25``.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Build every AWS client of the project: the portal's own session, assumed-role sessions, and error translation.
 
-Clients get one configuration (timeouts, standard-mode retries, our user
-agent) and point at ``settings.AWS_ENDPOINT_URL`` when it is set, which is how
-the embedded default talks to the simulated account instead of AWS.
+Clients get one configuration (timeouts, standard-mode retries with a quick
+first retry, see ``cloud.retries``, our user agent) and point at
+``settings.AWS_ENDPOINT_URL`` when it is set, which is how the embedded default
+talks to the simulated account instead of AWS.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from django.conf import settings
 
 from cloud.errors import translate_errors
 from cloud.exceptions import CloudError, RoleNotAssumable
+from cloud.retries import TOTAL_MAX_ATTEMPTS, use_quick_backoff
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
@@ -31,7 +33,7 @@ if TYPE_CHECKING:
 BOTO_CONFIG = botocore.config.Config(
     connect_timeout=5,
     read_timeout=20,
-    retries={"mode": "standard", "max_attempts": 5},
+    retries={"mode": "standard", "total_max_attempts": TOTAL_MAX_ATTEMPTS},
     user_agent_extra="primetime",
 )
 
@@ -82,8 +84,9 @@ def _boto3_session(**kwargs: Any) -> boto3.Session:
 
 
 def _new_client(session: boto3.Session, service: str, region: str) -> BaseClient:
-    # The only place a client is created: one config, one endpoint rule.
-    return session.client(service, region_name=region, endpoint_url=endpoint_url(), config=BOTO_CONFIG)
+    # The only place a client is created: one config, one endpoint rule, one retry policy.
+    client = session.client(service, region_name=region, endpoint_url=endpoint_url(), config=BOTO_CONFIG)
+    return use_quick_backoff(client)
 
 
 # --- The portal's own credentials ------------------------------------------

@@ -210,7 +210,7 @@ def test_throttling_on_every_other_call_still_schedules_every_step_once(
     assert plan.status == ScalingPlan.Status.APPLIED, plan.message
     _assert_every_target_scheduled(plan, moto_endpoint)
     stats = proxy.stats
-    # Every operation was throttled on half its calls, and botocore's retry got each call through.
+    # Every operation was throttled on half its calls, and the clients' retry (cloud/retries.py) got each through.
     assert {key for key, counts in stats.items() if counts.faulted} >= {"sts:AssumeRole", *MUTATING}
     assert all(counts.faulted == counts.forwarded == counts.requests / 2 for counts in stats.values()), stats
     # Each step reached AWS once, and the audit holds each once, with no error.
