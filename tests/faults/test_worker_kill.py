@@ -68,7 +68,7 @@ fault_proxy = aws_fault_proxy.fault_proxy
 
 APPLIES = 100
 READINESS_RUNS = 100
-BROKER_DB = 14  # the Redis database of this scenario's broker (tests/scaling/test_apply_faults.py's has 15)
+BROKER_DB = 14  # the Redis database of this scenario's broker (tests/faults/test_apply_faults.py's has 15)
 CONCURRENCY = 2
 KILL_AFTER = (APPLIES + READINESS_RUNS) // 4  # operations done before the kill
 VISIBILITY_TIMEOUT = 2  # seconds: the new worker starts once the dead worker's messages are visible again

@@ -1,4 +1,5 @@
-"""Applying a plan while AWS misbehaves: throttling, a 5xx storm, AccessDenied, a worker killed mid-apply.
+"""Fault scenario 6, and applies interrupted: a plan applied while AWS throttles, fails or refuses, or while its
+worker is killed mid-apply.
 
 AWS is moto's server behind the fault proxy (tests/faults/aws_fault_proxy.py); what the account holds is read
 from moto directly. Invariant 2: whatever happened, every scale-up on AWS has its revert. Invariant 3: the
@@ -17,7 +18,7 @@ import pytest
 from django.test import override_settings
 from django.urls import reverse
 
-from cloud.client import provider_client
+from cloud.client import provider_client, reset_sessions
 from cloud.inventory import discover
 from cloud.models import CloudAccount, StackResource
 from cloud.resources import ResourceKind
@@ -51,11 +52,13 @@ from tests.faults.scheduled_actions import (
     names_that_reached_aws,
     steps,
 )
+from tests.scaling import conftest as scaling_fixtures
 from tests.tenancy_matrix import make_event
 
 log = logging.getLogger(__name__)
 aws = cloud_fixtures.aws
 fault_proxy = aws_fault_proxy.fault_proxy
+moto_endpoint = scaling_fixtures.moto_endpoint  # moto's server of this module's own
 
 EXTRA_GROUPS = ("lumiere-shop-api", "lumiere-shop-jobs")
 ECS_CLUSTER = "lumiere-shop"
@@ -202,6 +205,18 @@ def _assert_every_target_scheduled(plan: ScalingPlan, moto_endpoint: str) -> Non
 def test_throttling_on_every_other_call_still_schedules_every_step_once(
     personas, fleet_event, proxy, moto_endpoint, django_capture_on_commit_callbacks
 ):
+    # The baseline: the same plan for another event on the same fleet, applied without faults.
+    other_event = make_event(
+        personas.organization, stack=fleet_event.stack, status=MediaEvent.Status.ACCEPTED, days_ahead=5
+    )
+    baseline, normal_seconds = _apply(
+        _approved_plan(other_event, personas), personas, django_capture_on_commit_callbacks
+    )
+    assert baseline.status == ScalingPlan.Status.APPLIED, baseline.message
+    with django_capture_on_commit_callbacks(execute=True):
+        services.plan_cancel(plan=baseline, by=personas.engineer)  # takes its steps back off the fleet
+    proxy.reset()
+    reset_sessions()  # the throttled apply assumes the role again, as the baseline did
     plan = _approved_plan(fleet_event, personas)
     proxy.rule = every_other(THROTTLING)
 
@@ -217,7 +232,12 @@ def test_throttling_on_every_other_call_still_schedules_every_step_once(
     assert names_that_reached_aws(proxy) == Counter(all_expected(plan))
     assert names_audited(plan) == Counter(all_expected(plan))
     assert not ScalingAction.objects.filter(plan=plan, result=ScalingAction.Result.ERROR).exists()
-    log.info("applied in %.2fs with %d calls throttled", seconds, sum(counts.faulted for counts in stats.values()))
+    throttled = sum(counts.faulted for counts in stats.values())
+    print(
+        f"\n[scenario 6] throttling on every other call: {throttled} of {throttled * 2} calls throttled, each of the "
+        f"{len(all_expected(plan))} steps reached AWS once and is audited once; applied in {seconds:.2f}s against "
+        f"{normal_seconds:.2f}s unthrottled: {seconds / normal_seconds:.1f}x (target: at most 3x)"
+    )
 
 
 def test_without_a_rule_the_proxy_passes_one_call_per_step_and_the_plan_applies_in_one_pass(
@@ -253,7 +273,7 @@ def test_a_5xx_storm_on_the_scheduling_calls_is_ridden_out_with_every_step_sched
     assert names_that_reached_aws(proxy) == Counter(all_expected(plan))
     assert names_audited(plan) == Counter(all_expected(plan))
     assert not ScalingAction.objects.filter(plan=plan, result=ScalingAction.Result.ERROR).exists()
-    log.info("applied in %.2fs through a storm of %d", seconds, proxy.stats[BATCH_PUT].faulted)
+    print(f"\n[scenario 6] a storm of 3 answers 503 on the scheduling calls: applied in {seconds:.2f}s, each step once")
 
 
 def test_a_transient_error_mid_target_is_finished_by_the_task_retry_without_duplicates(
@@ -325,6 +345,7 @@ def test_access_denied_on_the_scheduling_call_fails_the_plan_at_once_leaving_no_
     assert list(errors.values_list("message", flat=True)) == [plan.message]
     deleted = ScalingAction.objects.filter(plan=plan, operation="DeleteScheduledAction", result=ScalingAction.Result.OK)
     assert [row.request["ScheduledActionName"].endswith("-down-2") for row in deleted] == [True] * taken_back
+    print(f"\n[scenario 6] AccessDenied on {operation}: failed after 1 refused call, {plan.message}")
 
 
 def test_every_scheduled_action_on_aws_is_in_the_audit_after_an_interrupted_apply(
