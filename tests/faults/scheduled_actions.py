@@ -7,6 +7,7 @@ name that reached AWS twice, or that the account holds twice, is work done twice
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime
 
 from django.test import override_settings
 
@@ -77,3 +78,27 @@ def names_held(moto_endpoint: str) -> Counter[str]:
             for page in app_scaling.paginate(ServiceNamespace=namespace):
                 held.update(action["ScheduledActionName"] for action in page["ScheduledActions"])
     return held
+
+
+def aws_runs_due_actions(group_name: str, until: datetime, moto_endpoint: str) -> list[tuple[str, dict[str, int]]]:
+    """Do for one group what AWS does and moto does not: run its scheduled actions due by ``until``, earliest
+    first, each setting the sizes it names, then deleted (AWS drops a one-time action once it ran).
+
+    Return, per action run, its name and the group's sizes after it.
+    """
+    sizes = {"MinSize": "min", "MaxSize": "max", "DesiredCapacity": "desired"}
+    after: list[tuple[str, dict[str, int]]] = []
+    with override_settings(AWS_ENDPOINT_URL=moto_endpoint):
+        autoscaling = provider_client("autoscaling", REGION)
+        actions = autoscaling.describe_scheduled_actions(AutoScalingGroupName=group_name)["ScheduledUpdateGroupActions"]
+        for action in sorted(actions, key=lambda item: item["StartTime"]):
+            if action["StartTime"] > until:
+                continue
+            change = {key: action[key] for key in sizes if key in action}
+            autoscaling.update_auto_scaling_group(AutoScalingGroupName=group_name, **change)
+            autoscaling.delete_scheduled_action(
+                AutoScalingGroupName=group_name, ScheduledActionName=action["ScheduledActionName"]
+            )
+            group = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[group_name])["AutoScalingGroups"][0]
+            after.append((action["ScheduledActionName"], {ours: group[key] for key, ours in sizes.items()}))
+    return after

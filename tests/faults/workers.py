@@ -98,20 +98,36 @@ def worker_env(*, broker_url: str, aws_endpoint: str, visibility_timeout: float,
     }
 
 
+def _celery() -> str:
+    return str(Path(sys.executable).with_name("celery"))
+
+
 def start_worker(
-    name: str, env: dict[str, str], output: IO[str], *, concurrency: int = 1, queues: str = "aws,default,probes"
+    name: str,
+    env: dict[str, str],
+    output: IO[str],
+    *,
+    concurrency: int = 1,
+    queues: str = "aws,default,probes",
+    app: str = "portal",
 ) -> subprocess.Popen:
     """Start ``celery -A portal worker`` (prefork) in a session of its own, so that ``kill`` takes its children."""
     command = [
-        str(Path(sys.executable).with_name("celery")), "-A", "portal", "worker", "-Q", queues,
+        _celery(), "-A", app, "worker", "-Q", queues,
         "--pool", "prefork", "-c", str(concurrency), "-n", f"{name}@%h", "--without-gossip", "--without-mingle",
         "--without-heartbeat", "--loglevel", "INFO",
     ]  # fmt: skip
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
 
 
+def start_beat(env: dict[str, str], output: IO[str], pidfile: Path, *, app: str = "portal") -> subprocess.Popen:
+    """Start ``celery beat`` with the production scheduler (periodic tasks kept in the database), in its own session."""
+    command = [_celery(), "-A", app, "beat", "--pidfile", str(pidfile), "--loglevel", "INFO"]
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+
+
 def kill(worker: subprocess.Popen) -> None:
-    """Kill the worker's whole process group at once (``kill -9``): the main process and its pool children."""
+    """Kill the worker's (or beat's) process group at once (``kill -9``): the main process and its pool children."""
     if worker.poll() is None:
         os.killpg(worker.pid, signal.SIGKILL)
     worker.wait(timeout=10)
