@@ -8,9 +8,11 @@ misses the fault suite's target (at most 3x the normal time, issue 8). Our
 calls are few (tens per plan, one tenant's worker at a time) and each stands
 between an engineer and a plan marked applied, so the first retry comes after
 up to 50 ms (the scale botocore already uses for 5xx errors), then doubles.
-Ten attempts in all keep nearly the patience of botocore's six at the
-one-second scale for a throttle that lasts: 13 s on average and 26 s at most
-before the error reaches the task (theirs: 15 s and 31 s).
+A throttled call gets ten attempts in all, which keeps nearly the patience of
+botocore's six at the one-second scale for a throttle that lasts: 13 s on
+average and 26 s at most before the error reaches the task (theirs: 15 s and
+31 s). Any other retryable error (a 5xx, a broken connection) keeps botocore's
+six attempts and its own 50 ms scale: AWS down is not worth holding a worker.
 
 Everything else stays botocore's: which errors are retried, the retry quota
 that stops a retry storm when AWS is down, and ``x-amz-retry-after`` when
@@ -23,14 +25,15 @@ import random
 from typing import TYPE_CHECKING
 
 from botocore.retries import quota, standard
-from botocore.retries.base import BaseRetryBackoff
+from botocore.retries.base import BaseRetryableChecker, BaseRetryBackoff
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from botocore.client import BaseClient
 
-TOTAL_MAX_ATTEMPTS = 10
+TOTAL_MAX_ATTEMPTS = 10  # for a throttled call; the client's configured maximum
+OTHER_MAX_ATTEMPTS = 6  # for any other retryable error, as botocore's standard mode
 FIRST_RETRY_SCALE = 0.05  # seconds: the longest wait before the first retry
 MAX_BACKOFF = 20.0  # seconds, botocore's cap
 # AWS may ask for a longer wait; as botocore does, grant it up to this much more.
@@ -60,6 +63,19 @@ class QuickBackoff(BaseRetryBackoff):
         return delay
 
 
+class _Attempts(BaseRetryableChecker):
+    """botocore's standard conditions, with ten attempts for a throttled call and six for anything else."""
+
+    def __init__(self, throttling: standard.ThrottlingErrorDetector) -> None:
+        self._throttling = throttling
+        self._throttled = standard.StandardRetryConditions(max_attempts=TOTAL_MAX_ATTEMPTS)
+        self._other = standard.StandardRetryConditions(max_attempts=OTHER_MAX_ATTEMPTS)
+
+    def is_retryable(self, context: standard.RetryContext) -> bool:
+        throttled = self._throttling.is_throttling_error_from_context(context)
+        return (self._throttled if throttled else self._other).is_retryable(context)
+
+
 def _retry_after(context: standard.RetryContext) -> float | None:
     if context.http_response is None:
         return None
@@ -80,12 +96,10 @@ def use_quick_backoff(client: BaseClient) -> BaseClient:
     """
     event = client.meta.service_model.service_id.hyphenize()
     adapter = standard.RetryEventAdapter()
-    retry_quota = standard.RetryQuotaChecker(quota.RetryQuota(), standard.ThrottlingErrorDetector(adapter))
+    throttling = standard.ThrottlingErrorDetector(adapter)
+    retry_quota = standard.RetryQuotaChecker(quota.RetryQuota(), throttling)
     handler = standard.RetryHandler(
-        retry_policy=standard.RetryPolicy(
-            retry_checker=standard.StandardRetryConditions(max_attempts=TOTAL_MAX_ATTEMPTS),
-            retry_backoff=QuickBackoff(),
-        ),
+        retry_policy=standard.RetryPolicy(retry_checker=_Attempts(throttling), retry_backoff=QuickBackoff()),
         retry_event_adapter=adapter,
         retry_quota=retry_quota,
         service_name=event,

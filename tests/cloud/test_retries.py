@@ -1,4 +1,5 @@
-"""The retry policy of every AWS client: botocore's standard mode with a first retry after at most 50 ms."""
+"""The retry policy of every AWS client: botocore's standard mode with a first retry after at most 50 ms, and ten
+attempts for a throttled call."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from cloud.exceptions import AccessDenied, TransientCloudError
 from cloud.retries import QuickBackoff
 from tests.cloud.conftest import REGION
 from tests.faults import aws_fault_proxy
-from tests.faults.aws_fault_proxy import ACCESS_DENIED, THROTTLING, always, storm
+from tests.faults.aws_fault_proxy import ACCESS_DENIED, SERVICE_UNAVAILABLE, THROTTLING, always, storm
 
 fault_proxy = aws_fault_proxy.fault_proxy
 DESCRIBE_GROUPS = "autoscaling:DescribeAutoScalingGroups"
@@ -81,6 +82,16 @@ def test_throttling_past_the_last_attempt_reaches_the_caller_as_transient(fault_
         provider_client("autoscaling", REGION).describe_auto_scaling_groups()
 
     assert fault_proxy.stats[DESCRIBE_GROUPS].requests == retries.TOTAL_MAX_ATTEMPTS
+
+
+def test_any_other_retryable_error_keeps_botocores_six_attempts(fault_proxy):
+    # AWS answering 503 on and on: fail over to the task's retry after six attempts, not ten.
+    fault_proxy.rule = always(SERVICE_UNAVAILABLE, operations=[DESCRIBE_GROUPS])
+
+    with pytest.raises(TransientCloudError), translate_errors("autoscaling", "DescribeAutoScalingGroups"):
+        provider_client("autoscaling", REGION).describe_auto_scaling_groups()
+
+    assert fault_proxy.stats[DESCRIBE_GROUPS].requests == retries.OTHER_MAX_ATTEMPTS == 6
 
 
 def test_access_denied_is_not_retried(fault_proxy):
