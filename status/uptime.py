@@ -19,15 +19,21 @@ STATUS_FIELDS = ("operational", "degraded_performance", "partial_outage", "major
 
 
 def _day_slices(start: datetime, end: datetime, zone: zoneinfo.ZoneInfo):
-    """Yield (local day, seconds) for the interval [start, end) split at local midnights."""
-    cursor = start.astimezone(zone)
-    end = end.astimezone(zone)
+    """Yield (local day, seconds) for the interval [start, end) split at local midnights.
+
+    Whole seconds are counted from the interval's start, not per slice: three minutes from 23:59:58.6 give
+    1 s and 179 s, not 1 s and 178 s, so the days add up to the interval.
+    """
+    start = start.astimezone(zone)
+    cursor, end = start, end.astimezone(zone)
+    counted = 0
     while cursor < end:
         midnight = datetime.combine(cursor.date() + timedelta(days=1), time.min, tzinfo=zone)
         stop = min(midnight, end)
-        seconds = int((stop - cursor).total_seconds())
-        if seconds > 0:
-            yield cursor.date(), seconds
+        until_stop = int((stop - start).total_seconds())
+        if until_stop > counted:
+            yield cursor.date(), until_stop - counted
+            counted = until_stop
         cursor = stop
 
 

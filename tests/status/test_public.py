@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import gzip
-from datetime import timedelta
+from datetime import datetime, timedelta
 from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
 
@@ -16,7 +16,7 @@ from django.db import OperationalError, connection
 from django.utils import timezone
 
 from portal.exceptions import Conflict
-from status import publish, services, snapshots
+from status import publish, services, snapshots, uptime
 from status.models import Component, Incident, UptimeDay
 from status.statuspage import status_indicator
 from status.uptime import uptime_percent
@@ -195,6 +195,18 @@ def test_uptime_percent_from_daily_aggregates_matches_a_hand_computation(page, c
     html = client.get("/status/lumiere/").content.decode()
     # 95.83 % over the two measured days (the moments since the component's last change add a few seconds).
     assert "95.83 %" in html or "95.84 %" in html
+
+
+def test_an_interval_across_local_midnight_is_split_without_losing_a_second(page):
+    """Found by a suite run at 23:00 UTC (midnight in Paris): each day's slice was truncated on its own."""
+    website = _component(page, "Website")
+    zone = ZoneInfo(page.time_zone)
+    start = datetime(2026, 11, 26, 23, 59, 58, 600_000, tzinfo=zone)
+
+    uptime.record_interval(website, "major_outage", start, start + timedelta(minutes=3))
+
+    days = dict(UptimeDay.objects.filter(component=website).values_list("day", "major_outage"))
+    assert days == {start.date(): 1, start.date() + timedelta(days=1): 179}
 
 
 MALICIOUS = [
