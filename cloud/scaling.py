@@ -144,10 +144,13 @@ OnCall = CallLog | None
 
 @contextmanager
 def _sending(on_call: OnCall, service: str, operation: str, request: dict[str, Any], before: Any) -> Iterator[None]:
+    """Make one mutating call inside the block: tell ``on_call`` first, translate botocore's errors, and tell
+    ``on_call`` of a refusal."""
     if on_call is not None:
         on_call.sending(_call(service, operation, request, {}, before))
     try:
-        yield
+        with translate_errors(service, operation):
+            yield
     except CloudError as error:
         # A permanent error or one with AWS's error code is an answer: AWS did not act. Anything else (no
         # answer) may have reached AWS, and stays "sent" for the caller to settle from what the account holds.
@@ -251,7 +254,7 @@ def asg_schedule(
         held = [existing[change.name] for change in batch if change.name in existing]
         before = {"ScheduledUpdateGroupActions": held} if held else None
         operation = "BatchPutScheduledUpdateGroupAction"
-        with _sending(on_call, "autoscaling", operation, request, before), translate_errors("autoscaling", operation):
+        with _sending(on_call, "autoscaling", operation, request, before):
             response = client.batch_put_scheduled_update_group_action(**request)
             failed = response.get("FailedScheduledUpdateGroupActions", [])
             if failed:
@@ -274,7 +277,7 @@ def asg_unschedule(
         request = {"AutoScalingGroupName": group_name, "ScheduledActionNames": batch}
         before = {"ScheduledUpdateGroupActions": [existing[name] for name in batch]}
         operation = "BatchDeleteScheduledAction"
-        with _sending(on_call, "autoscaling", operation, request, before), translate_errors("autoscaling", operation):
+        with _sending(on_call, "autoscaling", operation, request, before):
             response = client.batch_delete_scheduled_action(**request)
             # An action that ran or vanished since we read it is already where we want it.
             failed = [
@@ -406,10 +409,7 @@ def scalable_target_schedule(
         ):
             continue
         request = _target_request(namespace, resource_id, dimension, change)
-        with (
-            _sending(on_call, "application-autoscaling", "PutScheduledAction", request, before),
-            translate_errors("application-autoscaling", "PutScheduledAction"),
-        ):
+        with _sending(on_call, "application-autoscaling", "PutScheduledAction", request, before):
             response = client.put_scheduled_action(**request)
         _made(calls, on_call, _call("application-autoscaling", "PutScheduledAction", request, response, before))
     return calls
@@ -439,10 +439,7 @@ def scalable_target_unschedule(
             "ScalableDimension": dimension,
         }
         try:
-            with (
-                _sending(on_call, "application-autoscaling", "DeleteScheduledAction", request, existing[name]),
-                translate_errors("application-autoscaling", "DeleteScheduledAction"),
-            ):
+            with _sending(on_call, "application-autoscaling", "DeleteScheduledAction", request, existing[name]):
                 response = client.delete_scheduled_action(**request)
         except NotFound:
             continue  # gone since we read it: already where we want it

@@ -302,7 +302,7 @@ def plans_resend_stuck(*, stuck_after: timedelta, now: datetime | None = None) -
             message=_("Sent again after %(minutes)d minutes without an answer from its worker (%(count)d of "
                       "%(most)d).") % {"minutes": minutes, "count": plan.apply_resends + 1, "most": MAX_RESENDS},
         )  # fmt: skip
-        transaction.on_commit(lambda plan_id=plan.pk: services._enqueue("apply", plan_id, None))
+        transaction.on_commit(lambda plan_id=plan.pk: services.plan_task_enqueue("apply", plan_id, None))
         counts["resent"] += 1
     return counts
 

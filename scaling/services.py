@@ -272,7 +272,7 @@ def plan_apply(*, plan: ScalingPlan, by: User) -> ScalingPlan:
         )
         if moved != 1:
             raise Conflict(_("Only an approved plan can be applied."))
-        transaction.on_commit(lambda: _enqueue("apply", plan.pk, by.pk))
+        transaction.on_commit(lambda: plan_task_enqueue("apply", plan.pk, by.pk))
     plan.refresh_from_db()
     return plan
 
@@ -289,12 +289,13 @@ def plan_cancel(*, plan: ScalingPlan, by: User | None) -> ScalingPlan:
         if moved != 1:
             raise Conflict(_("This plan is already cancelled."))
         if was_applied:
-            transaction.on_commit(lambda: _enqueue("cancel", plan.pk, by.pk if by else None))
+            transaction.on_commit(lambda: plan_task_enqueue("cancel", plan.pk, by.pk if by else None))
     plan.refresh_from_db()
     return plan
 
 
-def _enqueue(what: str, plan_id: int, actor_id: int | None) -> None:
+def plan_task_enqueue(what: str, plan_id: int, actor_id: int | None) -> None:
+    """Hand a plan's apply (``what="apply"``) or its unschedule to the aws queue; call it on commit."""
     from scaling.tasks import apply_plan_task, unschedule_plan_task
 
     (apply_plan_task if what == "apply" else unschedule_plan_task).delay(plan_id, actor_id)
